@@ -1,0 +1,1 @@
+Console.Error.WriteLine("bench: see bench/README.md");

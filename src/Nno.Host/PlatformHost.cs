@@ -1,0 +1,179 @@
+using System.Runtime.InteropServices;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Configuration;
+using Nno.Core.Services;
+using Nno.ServiceDefaults.Bindings;
+using Nno.ServiceDefaults.Hosting;
+
+namespace Nno.Host;
+
+/// <summary>What the all-in-one host runs and how (tests set their own values).</summary>
+public sealed class PlatformHostSettings
+{
+    /// <summary>Command-line arguments, passed to every application as configuration.</summary>
+    public string[] Args { get; init; } = [];
+
+    /// <summary>Configuration applied to every application (after files, environment and arguments).</summary>
+    public IDictionary<string, string?> Settings { get; init; } = new Dictionary<string, string?>();
+
+    /// <summary>Service names to run; null runs all of them.</summary>
+    public IReadOnlyCollection<string>? Services { get; init; }
+
+    /// <summary>Whether each service also listens on its TCP port.</summary>
+    public bool Listen { get; init; } = true;
+
+    /// <summary>Per-service builder changes (tests).</summary>
+    public Action<string, WebApplicationBuilder>? ConfigureBuilder { get; init; }
+
+    /// <summary>Per-service middleware added before the defaults (tests).</summary>
+    public Action<string, WebApplication>? ConfigurePipeline { get; init; }
+}
+
+/// <summary>
+/// The all-in-one platform: every service as its own ASP.NET Core application in one process, reachable through its
+/// port and through in-memory bindings (00-system §3). IAM starts first; the gateway last.
+/// </summary>
+public sealed class PlatformHost : IAsyncDisposable
+{
+    private readonly List<(NnoServiceModule Module, WebApplication App)> _apps = [];
+    private bool _started;
+
+    private PlatformHost(string environment, string dataDir, ServiceDirectory directory)
+    {
+        Environment = environment;
+        DataDir = dataDir;
+        Directory = directory;
+    }
+
+    public string Environment { get; }
+
+    public string DataDir { get; }
+
+    public ServiceDirectory Directory { get; }
+
+    /// <summary>The running applications by service name.</summary>
+    public IReadOnlyDictionary<string, WebApplication> Apps => _apps.ToDictionary(a => a.Module.Info.Name, a => a.App, StringComparer.Ordinal);
+
+    /// <summary>Resolves configuration, generates secrets on first start and builds every application.</summary>
+    public static PlatformHost Build(PlatformHostSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        var configuration = BootstrapConfiguration(settings.Args, settings.Settings);
+        var environment = configuration["Nno:Environment"] ?? "local";
+        var dataDir = Path.GetFullPath(configuration["Nno:DataDir"] ?? configuration["NNO_DATA_DIR"] ?? Path.Combine(".nno", environment));
+        System.IO.Directory.CreateDirectory(dataDir);
+        var secrets = ServiceClientSecrets.LoadOrCreate(dataDir);
+
+        var host = new PlatformHost(environment, dataDir, new ServiceDirectory());
+        foreach (var module in ServiceCatalog.All)
+        {
+            if (settings.Services is not null && !settings.Services.Contains(module.Info.Name))
+            {
+                continue;
+            }
+
+            var perService = new Dictionary<string, string?>(settings.Settings)
+            {
+                ["Nno:Environment"] = environment,
+                ["Nno:DataDir"] = dataDir,
+            };
+            if (secrets.TryGetValue(module.Info.Name, out var own))
+            {
+                perService["Nno:ServiceClientSecret"] = own;
+            }
+
+            if (module.Info.Name == NnoServices.Iam)
+            {
+                foreach (var (client, secret) in secrets)
+                {
+                    perService[$"Iam:ServiceClients:{client}"] = secret;
+                }
+            }
+
+            var app = NnoApplication.Build(module, new NnoApplicationSettings
+            {
+                Args = settings.Args,
+                Settings = perService,
+                Directory = host.Directory,
+                Listen = settings.Listen,
+                HostManagesLifetime = true,
+                ConfigureBuilder = settings.ConfigureBuilder is null ? null : b => settings.ConfigureBuilder(module.Info.Name, b),
+                ConfigurePipeline = settings.ConfigurePipeline is null ? null : a => settings.ConfigurePipeline(module.Info.Name, a),
+            });
+            host._apps.Add((module, app));
+        }
+
+        return host;
+    }
+
+    /// <summary>Starts the applications in order (IAM first).</summary>
+    public async Task StartAsync(CancellationToken cancellationToken = default)
+    {
+        foreach (var (_, app) in _apps)
+        {
+            await app.StartAsync(cancellationToken);
+        }
+
+        _started = true;
+    }
+
+    /// <summary>Stops the applications in reverse order (the gateway first, so no new work arrives).</summary>
+    public async Task StopAsync(CancellationToken cancellationToken = default)
+    {
+        if (!_started)
+        {
+            return;
+        }
+
+        _started = false;
+        for (var i = _apps.Count - 1; i >= 0; i--)
+        {
+            await _apps[i].App.StopAsync(cancellationToken);
+        }
+    }
+
+    /// <summary>An HTTP client that reaches <paramref name="service"/> through its in-memory binding.</summary>
+    public HttpClient CreateInMemoryClient(string service) =>
+        new(Directory.CreateHandler(service)) { BaseAddress = ServiceBindingRegistration.InProcessAddress(service) };
+
+    /// <summary>Human-readable lines naming every service's address.</summary>
+    public IEnumerable<string> DescribeAddresses()
+    {
+        foreach (var (module, app) in _apps)
+        {
+            var addresses = app.GetListenAddresses();
+            var address = addresses.Count > 0 ? addresses[0].ToString().TrimEnd('/') : "(in memory only)";
+            yield return $"  {module.Info.Name,-15} {address}";
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync();
+        for (var i = _apps.Count - 1; i >= 0; i--)
+        {
+            await _apps[i].App.DisposeAsync();
+        }
+
+        _apps.Clear();
+    }
+
+    /// <summary>The configuration the host reads before building any application (files, environment, arguments).</summary>
+    public static IConfiguration BootstrapConfiguration(string[] args, IDictionary<string, string?>? settings = null) =>
+        new ConfigurationBuilder()
+            .SetBasePath(AppContext.BaseDirectory)
+            .AddJsonFile("appsettings.json", optional: true)
+            .AddEnvironmentVariables()
+            .AddCommandLine(args)
+            .AddInMemoryCollection(settings ?? new Dictionary<string, string?>())
+            .Build();
+
+    /// <summary>Waits for SIGINT or SIGTERM.</summary>
+    public static async Task WaitForShutdownSignalAsync(CancellationToken cancellationToken = default)
+    {
+        var signalled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; signalled.TrySetResult(); });
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; signalled.TrySetResult(); });
+        await signalled.Task.WaitAsync(cancellationToken);
+    }
+}

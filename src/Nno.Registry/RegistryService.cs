@@ -1,0 +1,26 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Hosting;
+using Nno.Core.Services;
+using Nno.ServiceDefaults.Hosting;
+
+namespace Nno.Registry;
+
+/// <summary>The registry service: how the host adds it and maps its endpoints.</summary>
+public static class RegistryService
+{
+    /// <summary>The module the host builds into its own application.</summary>
+    public static NnoServiceModule Module { get; } = new(NnoServices.RegistryInfo, b => b.AddRegistry(), a => a.MapRegistry());
+
+    public static IHostApplicationBuilder AddRegistry(this IHostApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        return builder;
+    }
+
+    public static IEndpointRouteBuilder MapRegistry(this IEndpointRouteBuilder app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        return app;
+    }
+}

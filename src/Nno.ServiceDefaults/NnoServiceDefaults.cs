@@ -1,0 +1,96 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http.Json;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Console;
+using Nno.Core.Json;
+using Nno.ServiceDefaults.Bindings;
+using Nno.ServiceDefaults.Errors;
+using Nno.ServiceDefaults.Health;
+using Nno.ServiceDefaults.Hosting;
+using Nno.ServiceDefaults.Logging;
+using Nno.ServiceDefaults.RequestContext;
+using Nno.ServiceDefaults.Security;
+using OpenTelemetry;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
+
+namespace Nno.ServiceDefaults;
+
+/// <summary>The one call every NNO service makes (conventions.md): logging, telemetry, errors, ids, health, OpenAPI, bindings, service-token auth.</summary>
+public static class NnoServiceDefaults
+{
+    /// <summary>Name of the activity source and meter NNO's own code uses.</summary>
+    public const string TelemetryName = "Nno";
+
+    public static WebApplicationBuilder AddNnoServiceDefaults(this WebApplicationBuilder builder, string serviceName)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var services = builder.Services;
+        var version = typeof(NnoServiceDefaults).Assembly.GetName().Version?.ToString(3) ?? "0.0.0";
+        services.AddSingleton(new NnoServiceIdentity(serviceName, version));
+        services.AddSingleton<NnoServiceIdentityAccessor>();
+        services.AddOptions<NnoOptions>().BindConfiguration(NnoOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<NnoLimitsOptions>().BindConfiguration(NnoLimitsOptions.Section);
+        services.TryAddSingleton(TimeProvider.System);
+
+        // Logging: NDJSON on stdout, one object per line.
+        builder.Logging.ClearProviders();
+        builder.Logging.AddConsole(o => o.FormatterName = NdjsonConsoleFormatter.FormatterName)
+            .AddConsoleFormatter<NdjsonConsoleFormatter, NdjsonFormatterOptions>(o =>
+            {
+                o.Service = serviceName;
+                o.IncludeScopes = true;
+            });
+
+        // Telemetry: traces and metrics from ASP.NET Core, HttpClient and NNO's own sources; OTLP when configured.
+        var otel = services.AddOpenTelemetry()
+            .ConfigureResource(r => r.AddService("nno-" + serviceName, serviceVersion: version))
+            .WithTracing(t => t.AddSource(TelemetryName).AddAspNetCoreInstrumentation().AddHttpClientInstrumentation())
+            .WithMetrics(m => m.AddMeter(TelemetryName).AddAspNetCoreInstrumentation().AddHttpClientInstrumentation());
+        if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
+        {
+            otel.UseOtlpExporter();
+        }
+
+        services.AddOpenApi(o => o.AddDocumentTransformer((doc, _, _) =>
+        {
+            doc.Info.Title = "NNO " + serviceName;
+            doc.Info.Version = version;
+            return Task.CompletedTask;
+        }));
+        services.AddHealthChecks();
+
+        // JSON: NNO's rules for request and response bodies; binding failures throw so they become envelopes.
+        services.Configure<JsonOptions>(o => NnoJson.Configure(o.SerializerOptions));
+        services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
+        services.Configure<KestrelServerOptions>(o =>
+        {
+            o.AddServerHeader = false;
+            o.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(30);
+        });
+        services.AddOptions<KestrelServerOptions>().Configure<Microsoft.Extensions.Options.IOptions<NnoLimitsOptions>>((k, limits) =>
+            k.Limits.MaxRequestBodySize = limits.Value.MaxRequestBodyBytes);
+
+        services.AddNnoServiceAuthentication(serviceName);
+        services.AddNnoServiceBindings(builder.Configuration, (_, client) => client.AddNnoServiceToken());
+        return builder;
+    }
+
+    /// <summary>The middleware every service runs, in order, and the endpoints every service answers.</summary>
+    public static WebApplication UseNnoServiceDefaults(this WebApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        app.UseMiddleware<RequestIdMiddleware>();
+        app.UseMiddleware<ErrorHandlingMiddleware>();
+        app.UseRouting();
+        app.UseNnoPrincipal();
+        app.MapNnoHealth();
+        app.MapOpenApi("/openapi/{documentName}.json").AllowWithoutServiceToken();
+        return app;
+    }
+}
