@@ -11,6 +11,8 @@ using Nno.ServiceDefaults.Bindings;
 using Nno.ServiceDefaults.Errors;
 using Nno.ServiceDefaults.Health;
 using Nno.ServiceDefaults.Hosting;
+using Nno.ServiceDefaults.Idempotency;
+using Nno.ServiceDefaults.Limits;
 using Nno.ServiceDefaults.Logging;
 using Nno.ServiceDefaults.RequestContext;
 using Nno.ServiceDefaults.Security;
@@ -88,7 +90,9 @@ public static class NnoServiceDefaults
         app.UseMiddleware<RequestIdMiddleware>();
         app.UseMiddleware<ErrorHandlingMiddleware>();
         app.UseRouting();
+        app.UseNnoRequestBodyLimit();
         app.UseNnoPrincipal();
+        app.UseNnoIdempotency();
         app.MapNnoHealth();
         app.MapOpenApi("/openapi/{documentName}.json").AllowWithoutServiceToken();
         return app;

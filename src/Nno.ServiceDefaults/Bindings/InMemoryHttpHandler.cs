@@ -46,7 +46,7 @@ public sealed class InMemoryHttpHandler(InMemoryServer server, string serviceNam
 
     /// <summary>One request/response exchange and every feature the application sees.</summary>
     [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "The body stream owns no unmanaged state; the exchange ends with the request.")]
-    private sealed class Exchange : IHttpResponseFeature, IHttpResponseBodyFeature, IHttpRequestLifetimeFeature, IHttpRequestIdentifierFeature
+    private sealed class Exchange : IHttpResponseFeature, IHttpResponseBodyFeature, IHttpRequestLifetimeFeature, IHttpRequestIdentifierFeature, IHttpRequestBodyDetectionFeature
     {
         private static long s_nextId;
         private readonly HttpRequestMessage _request;
@@ -100,6 +100,9 @@ public sealed class InMemoryHttpHandler(InMemoryServer server, string serviceNam
 
         // IHttpRequestIdentifierFeature
         public string TraceIdentifier { get; set; }
+
+        // IHttpRequestBodyDetectionFeature: as on a socket, a body is announced by a length > 0 or by chunked framing.
+        public bool CanHaveBody { get; private set; }
 
         public void Abort()
         {
@@ -162,6 +165,9 @@ public sealed class InMemoryHttpHandler(InMemoryServer server, string serviceNam
             var content = _request.Content;
             if (content is not null)
             {
+                // Reading ContentLength computes it when the content knows its size, as the wire framing would carry it.
+                var length = content.Headers.ContentLength;
+                CanHaveBody = length is null or > 0;
                 foreach (var header in content.Headers)
                 {
                     headers.Append(header.Key, new StringValues(header.Value as string[] ?? header.Value.ToArray()));
@@ -181,6 +187,7 @@ public sealed class InMemoryHttpHandler(InMemoryServer server, string serviceNam
             features.Set<IHttpResponseBodyFeature>(this);
             features.Set<IHttpRequestLifetimeFeature>(this);
             features.Set<IHttpRequestIdentifierFeature>(this);
+            features.Set<IHttpRequestBodyDetectionFeature>(this);
             features.Set<IHttpConnectionFeature>(new HttpConnectionFeature
             {
                 ConnectionId = TraceIdentifier,

@@ -2,6 +2,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Nno.Core.Errors;
+using Nno.ServiceDefaults.Limits;
 
 namespace Nno.ServiceDefaults.Errors;
 
@@ -18,19 +19,9 @@ public sealed class ErrorHandlingMiddleware(RequestDelegate next, ILogger<ErrorH
         {
             await next(context);
         }
-        catch (ApiException ex)
+        catch (Exception ex) when (IsKnownError(ex))
         {
-            await ErrorResponses.WriteAsync(context, ex);
-            return;
-        }
-        catch (BadHttpRequestException ex)
-        {
-            await WriteBadRequestAsync(context, ex);
-            return;
-        }
-        catch (JsonException ex)
-        {
-            await ErrorResponses.WriteAsync(context, ErrorCodes.ValidationError, "The request body is not valid JSON for this endpoint.", new { fields = JsonErrorTranslator.ToFields(ex) });
+            await WriteKnownErrorAsync(context, ex);
             return;
         }
         catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
@@ -51,6 +42,21 @@ public sealed class ErrorHandlingMiddleware(RequestDelegate next, ILogger<ErrorH
         }
     }
 
+    /// <summary>True for failures that have a defined envelope: <see cref="ApiException"/>, bad requests, JSON errors.</summary>
+    public static bool IsKnownError(Exception exception) => exception is ApiException or BadHttpRequestException or JsonException;
+
+    /// <summary>
+    /// Writes the envelope of a failure for which <see cref="IsKnownError"/> is true. Shared with middleware that must see
+    /// the final answer (idempotency), so one exception always produces the same response.
+    /// </summary>
+    public static Task WriteKnownErrorAsync(HttpContext context, Exception exception) => exception switch
+    {
+        ApiException api => ErrorResponses.WriteAsync(context, api),
+        BadHttpRequestException bad => WriteBadRequestAsync(context, bad),
+        JsonException json => WriteInvalidJsonAsync(context, json),
+        _ => throw new ArgumentException("Not a known error; see IsKnownError.", nameof(exception)),
+    };
+
     private Task WriteBareStatusAsync(HttpContext context)
     {
         var status = context.Response.StatusCode;
@@ -63,6 +69,11 @@ public sealed class ErrorHandlingMiddleware(RequestDelegate next, ILogger<ErrorH
             400 => "The request is invalid.",
             _ => $"The {identity.Name} service answered {status}.",
         };
+        if (status == StatusCodes.Status413PayloadTooLarge)
+        {
+            return WritePayloadTooLargeAsync(context);
+        }
+
         object? details = status == 400 ? new { fields = new Dictionary<string, string[]> { ["request"] = ["is invalid"] } } : null;
         return ErrorResponses.WriteAsync(context, code, message, details, status);
     }
@@ -71,8 +82,7 @@ public sealed class ErrorHandlingMiddleware(RequestDelegate next, ILogger<ErrorH
     {
         if (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
-            var limit = context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>()?.MaxRequestBodySize;
-            return ErrorResponses.WriteAsync(context, ErrorCodes.PayloadTooLarge, "The request body is too large.", new { limitBytes = limit });
+            return WritePayloadTooLargeAsync(context);
         }
 
         if (ex.StatusCode == StatusCodes.Status415UnsupportedMediaType)
@@ -82,38 +92,71 @@ public sealed class ErrorHandlingMiddleware(RequestDelegate next, ILogger<ErrorH
 
         if (ex.InnerException is JsonException json)
         {
-            return ErrorResponses.WriteAsync(context, ErrorCodes.ValidationError, "The request body is not valid JSON for this endpoint.", new { fields = JsonErrorTranslator.ToFields(json) });
+            return WriteInvalidJsonAsync(context, json);
         }
 
-        // Minimal APIs describe binding failures in the message (missing body, unparsable route/query value).
-        var field = ExtractParameterName(ex.Message) ?? "request";
-        return ErrorResponses.WriteAsync(context, ErrorCodes.ValidationError, ex.Message, new { fields = new Dictionary<string, string[]> { [field] = [Problem(ex.Message)] } }, StatusCodes.Status400BadRequest);
+        var (field, problem, message) = DescribeBindingFailure(ex.Message);
+        return ErrorResponses.WriteAsync(context, ErrorCodes.ValidationError, message, new { fields = new Dictionary<string, string[]> { [field] = [problem] } }, StatusCodes.Status400BadRequest);
     }
 
-    private static string Problem(string message) =>
-        message.Contains("no body was provided", StringComparison.OrdinalIgnoreCase) || message.Contains("Required parameter", StringComparison.OrdinalIgnoreCase)
-            ? "is required"
-            : "is invalid";
-
-    private static string? ExtractParameterName(string message)
+    private static Task WriteInvalidJsonAsync(HttpContext context, JsonException exception)
     {
-        // e.g. 'Failed to bind parameter "int limit" from "abc".' or 'Implicit body inferred for parameter "req" but no body was provided.'
-        var start = message.IndexOf('"', StringComparison.Ordinal);
-        if (start < 0)
+        var fields = JsonErrorTranslator.ToFields(exception);
+        var summary = string.Join("; ", fields.Select(f => f.Key + " " + string.Join(", ", f.Value)));
+        return ErrorResponses.WriteAsync(context, ErrorCodes.ValidationError, $"The request body is invalid: {summary}.", new { fields });
+    }
+
+    private static Task WritePayloadTooLargeAsync(HttpContext context)
+    {
+        var limit = context.Features.Get<RequestBodyLimitFeature>()?.Limit
+            ?? context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>()?.MaxRequestBodySize;
+        var message = limit is null ? "The request body is too large." : $"The request body is larger than the limit of {limit} bytes.";
+        return ErrorResponses.WriteAsync(context, ErrorCodes.PayloadTooLarge, message, new { limitBytes = limit });
+    }
+
+    /// <summary>
+    /// The field, problem and client-facing message of a minimal-API binding failure. The framework's wording names C#
+    /// types and suggests fixes to the developer, so only the parameter name is taken from it.
+    /// </summary>
+    internal static (string Field, string Problem, string Message) DescribeBindingFailure(string frameworkMessage)
+    {
+        // 'Implicit body inferred for parameter "req" but no body was provided. …'
+        // 'Required parameter "CreateWidget widget" was not provided from body.'
+        // 'Required parameter "int limit" was not provided from query string.'
+        // 'Failed to bind parameter "int limit" from "abc".'
+        var parameter = QuotedParameterName(frameworkMessage);
+        if (frameworkMessage.StartsWith("Implicit body inferred", StringComparison.Ordinal)
+            || (frameworkMessage.StartsWith("Required parameter", StringComparison.Ordinal) && frameworkMessage.EndsWith("from body.", StringComparison.Ordinal)))
         {
-            return null;
+            return ("body", "is required", "A JSON request body is required.");
         }
 
-        var end = message.IndexOf('"', start + 1);
+        if (parameter is not null && frameworkMessage.StartsWith("Required parameter", StringComparison.Ordinal))
+        {
+            return (parameter, "is required", $"The parameter '{parameter}' is required.");
+        }
+
+        if (parameter is not null && frameworkMessage.StartsWith("Failed to bind parameter", StringComparison.Ordinal))
+        {
+            return (parameter, "is invalid", $"The value of '{parameter}' is invalid.");
+        }
+
+        return ("request", "is invalid", "The request is invalid.");
+    }
+
+    private static string? QuotedParameterName(string message)
+    {
+        var start = message.IndexOf('"', StringComparison.Ordinal);
+        var end = start < 0 ? -1 : message.IndexOf('"', start + 1);
         if (end < 0)
         {
             return null;
         }
 
+        // "int limit" → limit (the declaration is "type name").
         var inner = message[(start + 1)..end];
-        var space = inner.LastIndexOf(' ');
-        var name = space >= 0 ? inner[(space + 1)..] : inner;
-        return message.Contains("body", StringComparison.OrdinalIgnoreCase) && message.Contains("Implicit body", StringComparison.Ordinal) ? "body" : name;
+        var name = inner[(inner.LastIndexOf(' ') + 1)..];
+        return name.Length == 0 ? null : name;
     }
 }
 

@@ -1,0 +1,44 @@
+using System.Data.Common;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Nno.ServiceDefaults.Idempotency;
+
+/// <summary>Purges expired <c>idempotency_keys</c> rows every <see cref="IdempotencyOptions.CleanupInterval"/> of the service's clock.</summary>
+internal sealed partial class IdempotencyCleanupService(IIdempotencyStore store, IOptions<IdempotencyOptions> options, TimeProvider time, ILogger<IdempotencyCleanupService> logger) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(options.Value.CleanupInterval, time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stoppingToken))
+            {
+                try
+                {
+                    var purged = await store.PurgeExpiredAsync(time.GetUtcNow().ToUnixTimeMilliseconds(), stoppingToken);
+                    if (purged > 0)
+                    {
+                        LogPurged(logger, purged);
+                    }
+                }
+                catch (DbException ex)
+                {
+                    // A busy or unavailable database: try again at the next tick rather than stop the service.
+                    LogPurgeFailed(logger, ex);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Stopping.
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Purged {Count} expired idempotency key(s)")]
+    private static partial void LogPurged(ILogger logger, int count);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Purging expired idempotency keys failed")]
+    private static partial void LogPurgeFailed(ILogger logger, Exception exception);
+}

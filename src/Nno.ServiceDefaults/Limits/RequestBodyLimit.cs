@@ -1,0 +1,119 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Http.Metadata;
+using Microsoft.Extensions.Options;
+using Nno.ServiceDefaults.Hosting;
+
+namespace Nno.ServiceDefaults.Limits;
+
+/// <summary>A per-endpoint request body limit (bytes; null = unlimited), overriding <see cref="NnoLimitsOptions.MaxRequestBodyBytes"/>.</summary>
+public sealed record RequestBodyLimitMetadata(long? MaxRequestBodySize) : IRequestSizeLimitMetadata;
+
+/// <summary>The limit in force for the current request, for error messages.</summary>
+public sealed record RequestBodyLimitFeature(long Limit);
+
+/// <summary>Endpoint conventions for request body limits.</summary>
+public static class RequestBodyLimitExtensions
+{
+    /// <summary>Sets this endpoint's (or group's) body limit; null lifts it. Bigger bodies answer 413 <c>PAYLOAD_TOO_LARGE</c>.</summary>
+    public static TBuilder WithRequestBodyLimit<TBuilder>(this TBuilder builder, long? maxBytes)
+        where TBuilder : IEndpointConventionBuilder =>
+        builder.WithMetadata(new RequestBodyLimitMetadata(maxBytes));
+
+    /// <summary>Adds <see cref="RequestBodyLimitMiddleware"/>; call after routing so endpoint limits are known.</summary>
+    public static IApplicationBuilder UseNnoRequestBodyLimit(this IApplicationBuilder app) => app.UseMiddleware<RequestBodyLimitMiddleware>();
+}
+
+/// <summary>
+/// Enforces the request body limit (00-system §7, default 1 MiB) the same way on Kestrel and in memory: a declared
+/// <c>Content-Length</c> over the limit is refused before anything is read, and a chunked body is cut off when it
+/// passes the limit. Both throw <see cref="BadHttpRequestException"/> 413 as Kestrel does, which the error middleware
+/// turns into <c>PAYLOAD_TOO_LARGE</c>. The endpoint's <see cref="IRequestSizeLimitMetadata"/> overrides the default.
+/// </summary>
+public sealed class RequestBodyLimitMiddleware(RequestDelegate next, IOptions<NnoLimitsOptions> options)
+{
+    public Task InvokeAsync(HttpContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var endpointLimit = context.GetEndpoint()?.Metadata.GetMetadata<IRequestSizeLimitMetadata>();
+        var limit = endpointLimit is null ? options.Value.MaxRequestBodyBytes : endpointLimit.MaxRequestBodySize;
+
+        // From here on this middleware is the one enforcer, on Kestrel too: Kestrel's own limit (the global default, a
+        // backstop for anything that reads bodies before routing) is lifted for the request. Kestrel counts chunked
+        // bytes as they arrive, ahead of the application, and a request it rejects itself loses the envelope body.
+        var serverLimit = context.Features.Get<IHttpMaxRequestBodySizeFeature>();
+        if (serverLimit is { IsReadOnly: false })
+        {
+            serverLimit.MaxRequestBodySize = null;
+        }
+
+        if (limit is not { } max)
+        {
+            return next(context);
+        }
+
+        context.Features.Set(new RequestBodyLimitFeature(max));
+        if (context.Request.ContentLength > max)
+        {
+            throw TooLarge(max);
+        }
+
+        context.Request.Body = new LimitedRequestStream(context.Request.Body, max);
+        return next(context);
+    }
+
+    internal static BadHttpRequestException TooLarge(long limit) =>
+        new($"The request body is larger than the limit of {limit} bytes.", StatusCodes.Status413PayloadTooLarge);
+
+    /// <summary>Counts what is read and fails once more than the limit has arrived.</summary>
+    private sealed class LimitedRequestStream(Stream inner, long limit) : Stream
+    {
+        private long _read;
+
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => false;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position
+        {
+            get => throw new NotSupportedException();
+            set => throw new NotSupportedException();
+        }
+
+        public override int Read(byte[] buffer, int offset, int count) => Count(inner.Read(buffer, offset, count));
+
+        public override int Read(Span<byte> buffer) => Count(inner.Read(buffer));
+
+        public override async Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            Count(await inner.ReadAsync(buffer.AsMemory(offset, count), cancellationToken));
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
+            Count(await inner.ReadAsync(buffer, cancellationToken));
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        private int Count(int read)
+        {
+            _read += read;
+            if (_read > limit)
+            {
+                throw TooLarge(limit);
+            }
+
+            return read;
+        }
+    }
+}
