@@ -1,8 +1,11 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Hosting;
+using Nno.Billing.Data;
 using Nno.Core.Services;
+using Nno.ServiceDefaults.Data;
 using Nno.ServiceDefaults.Hosting;
+using Nno.ServiceDefaults.Idempotency;
 
 namespace Nno.Billing;
 
@@ -15,6 +18,8 @@ public static class BillingService
     public static IHostApplicationBuilder AddBilling(this IHostApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
+        builder.Services.AddNnoDatabase<BillingDbContext>(BillingDbContext.DatabaseName);
+        builder.Services.AddNnoIdempotency<BillingDbContext>();
         return builder;
     }
 

@@ -1,8 +1,11 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Hosting;
+using Nno.CliService.Data;
 using Nno.Core.Services;
+using Nno.ServiceDefaults.Data;
 using Nno.ServiceDefaults.Hosting;
+using Nno.ServiceDefaults.Idempotency;
 
 namespace Nno.CliService;
 
@@ -15,6 +18,8 @@ public static class CliServiceModule
     public static IHostApplicationBuilder AddCliService(this IHostApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
+        builder.Services.AddNnoDatabase<CliDbContext>(CliDbContext.DatabaseName);
+        builder.Services.AddNnoIdempotency<CliDbContext>();
         return builder;
     }
 

@@ -1,8 +1,11 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Hosting;
+using Nno.Provisioning.Data;
 using Nno.Core.Services;
+using Nno.ServiceDefaults.Data;
 using Nno.ServiceDefaults.Hosting;
+using Nno.ServiceDefaults.Idempotency;
 
 namespace Nno.Provisioning;
 
@@ -15,6 +18,8 @@ public static class ProvisioningService
     public static IHostApplicationBuilder AddProvisioning(this IHostApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
+        builder.Services.AddNnoDatabase<ProvisioningDbContext>(ProvisioningDbContext.DatabaseName);
+        builder.Services.AddNnoIdempotency<ProvisioningDbContext>();
         return builder;
     }
 

@@ -1,8 +1,11 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Hosting;
+using Nno.Registry.Data;
 using Nno.Core.Services;
+using Nno.ServiceDefaults.Data;
 using Nno.ServiceDefaults.Hosting;
+using Nno.ServiceDefaults.Idempotency;
 
 namespace Nno.Registry;
 
@@ -15,6 +18,8 @@ public static class RegistryService
     public static IHostApplicationBuilder AddRegistry(this IHostApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
+        builder.Services.AddNnoDatabase<RegistryDbContext>(RegistryDbContext.DatabaseName);
+        builder.Services.AddNnoIdempotency<RegistryDbContext>();
         return builder;
     }
 

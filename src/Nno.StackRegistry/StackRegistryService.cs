@@ -1,8 +1,11 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Hosting;
+using Nno.StackRegistry.Data;
 using Nno.Core.Services;
+using Nno.ServiceDefaults.Data;
 using Nno.ServiceDefaults.Hosting;
+using Nno.ServiceDefaults.Idempotency;
 
 namespace Nno.StackRegistry;
 
@@ -15,6 +18,8 @@ public static class StackRegistryService
     public static IHostApplicationBuilder AddStackRegistry(this IHostApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
+        builder.Services.AddNnoDatabase<MarketplaceDbContext>(MarketplaceDbContext.DatabaseName);
+        builder.Services.AddNnoIdempotency<MarketplaceDbContext>();
         return builder;
     }
 
