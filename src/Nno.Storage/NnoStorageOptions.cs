@@ -22,6 +22,16 @@ public sealed class NnoStorageOptions
     /// <summary>Open connections kept per database file (each with its prepared statements).</summary>
     public int MaxConnectionsPerFile { get; set; } = 8;
 
+    /// <summary>
+    /// Durability of a queue write (send, ack, retry) once it returned. <see cref="SqliteSynchronous.Normal"/> survives
+    /// the process dying, like the services' own databases; <see cref="SqliteSynchronous.Full"/> also survives power
+    /// loss at the cost of an fsync per commit.
+    /// </summary>
+    public SqliteSynchronous QueueSynchronous { get; set; } = SqliteSynchronous.Normal;
+
+    /// <summary>Durability of a KV write once it returned (see <see cref="QueueSynchronous"/>).</summary>
+    public SqliteSynchronous KvSynchronous { get; set; } = SqliteSynchronous.Normal;
+
     /// <summary>KV limits and housekeeping.</summary>
     public KvOptions Kv { get; set; } = new();
 
@@ -47,6 +57,16 @@ public sealed class NnoStorageOptions
     /// <summary>The consumer settings of <paramref name="queueName"/>.</summary>
     public QueueOptions ForQueue(string queueName) =>
         Queues.TryGetValue(queueName, out var options) ? options : new QueueOptions();
+}
+
+/// <summary>SQLite's <c>synchronous</c> level for the embedded files (WAL mode).</summary>
+public enum SqliteSynchronous
+{
+    /// <summary>Commits survive a process crash; the last ones may be lost on power loss.</summary>
+    Normal,
+
+    /// <summary>Every commit is fsynced: survives power loss too.</summary>
+    Full,
 }
 
 /// <summary>KV limits (Cloudflare's) and expiry housekeeping.</summary>
@@ -141,6 +161,7 @@ public sealed class NnoStorageOptionsValidator : IValidateOptions<NnoStorageOpti
 
         Check(options.BusyTimeout > TimeSpan.Zero, "Nno:Storage:BusyTimeout must be positive.");
         Check(options.MaxConnectionsPerFile is >= 1 and <= 64, "Nno:Storage:MaxConnectionsPerFile must be 1-64.");
+        Check(Enum.IsDefined(options.QueueSynchronous) && Enum.IsDefined(options.KvSynchronous), "Nno:Storage:QueueSynchronous and KvSynchronous are Normal or Full.");
         var kv = options.Kv;
         Check(kv.MaxKeyBytes > 0 && kv.MaxValueBytes > 0 && kv.MaxMetadataBytes > 0, "Nno:Storage:Kv limits must be positive.");
         Check(kv.MinimumTtl >= TimeSpan.Zero, "Nno:Storage:Kv:MinimumTtl must not be negative.");

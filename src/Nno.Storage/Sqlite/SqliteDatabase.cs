@@ -19,10 +19,10 @@ internal sealed class SqliteDatabase : IDisposable
 
     /// <param name="path">The file (its directory is created).</param>
     /// <param name="schema">Statements run once, in a write transaction, when the file is opened.</param>
-    /// <param name="synchronous">SQLite's <c>synchronous</c> level: FULL survives power loss, NORMAL a process crash.</param>
+    /// <param name="synchronous">SQLite's <c>synchronous</c> level: Full survives power loss, Normal a process crash.</param>
     /// <param name="busyTimeout">How long a writer waits for another writer's lock.</param>
     /// <param name="maxConnections">Connections kept open at most.</param>
-    public SqliteDatabase(string path, string schema, string synchronous, TimeSpan busyTimeout, int maxConnections)
+    public SqliteDatabase(string path, string schema, SqliteSynchronous synchronous, TimeSpan busyTimeout, int maxConnections)
     {
         Path = System.IO.Path.GetFullPath(path);
         Directory.CreateDirectory(System.IO.Path.GetDirectoryName(Path)!);
@@ -35,7 +35,7 @@ internal sealed class SqliteDatabase : IDisposable
             Pooling = false,
             DefaultTimeout = Math.Max(1, (int)Math.Ceiling(busyTimeout.TotalSeconds)),
         }.ToString();
-        _pragmas = $"PRAGMA busy_timeout={(int)busyTimeout.TotalMilliseconds}; PRAGMA synchronous={synchronous}; PRAGMA foreign_keys=ON;";
+        _pragmas = $"PRAGMA busy_timeout={(int)busyTimeout.TotalMilliseconds}; PRAGMA synchronous={(synchronous == SqliteSynchronous.Full ? "FULL" : "NORMAL")}; PRAGMA foreign_keys=ON;";
         _maxConnections = maxConnections;
         _slots = new SemaphoreSlim(maxConnections, maxConnections);
 
@@ -69,6 +69,7 @@ internal sealed class SqliteDatabase : IDisposable
         SqliteSession? session = null;
         try
         {
+            ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
             cancellationToken.ThrowIfCancellationRequested();
             session = _idle.TryTake(out var idle) ? idle : Open();
             var result = work(session);
@@ -120,9 +121,13 @@ internal sealed class SqliteDatabase : IDisposable
         }
 
         // Wait for work in progress so no connection outlives the store (bounded: work is short statements).
+        var taken = 0;
         for (var i = 0; i < _maxConnections; i++)
         {
-            _slots.Wait(TimeSpan.FromSeconds(30));
+            if (_slots.Wait(TimeSpan.FromSeconds(30)))
+            {
+                taken++;
+            }
         }
 
         while (_idle.TryTake(out var session))
@@ -130,7 +135,12 @@ internal sealed class SqliteDatabase : IDisposable
             session.Dispose();
         }
 
-        _slots.Dispose();
+        // Hand the slots back instead of disposing the semaphore: a caller still waiting for one then gets
+        // ObjectDisposedException rather than waiting forever. The semaphore never allocated a wait handle.
+        if (taken > 0)
+        {
+            _slots.Release(taken);
+        }
     }
 }
 

@@ -123,8 +123,7 @@ internal sealed class SqliteKeyValueNamespace : IKeyValueNamespace, IDisposable
         Name = name;
         _options = options.Kv;
         _time = time;
-        // NORMAL: a committed put survives a process crash; KV holds derived state that its writers reconcile.
-        _db = new SqliteDatabase(path, Schema, "NORMAL", options.BusyTimeout, options.MaxConnectionsPerFile);
+        _db = new SqliteDatabase(path, Schema, options.KvSynchronous, options.BusyTimeout, options.MaxConnectionsPerFile);
     }
 
     public string Name { get; }

@@ -8,7 +8,7 @@ namespace Nno.Storage.Sqlite;
 
 /// <summary>
 /// Embedded queues: every queue of the data directory in one SQLite file, <c>{dataDir}/queues/queues.db</c> (WAL,
-/// <c>synchronous=FULL</c>, busy timeout, prepared statements), so moving a message to its dead-letter queue is one
+/// busy timeout, prepared statements), so moving a message to its dead-letter queue is one
 /// atomic update. A message row is deleted only by an ack (or by exhausting its retries without a dead-letter queue).
 /// Delivery leases a message by setting a lease token and pushing <c>visible_at</c> to the end of the lease in the
 /// same statement that selects it, under SQLite's single writer lock: two consumers can never hold one message.
@@ -47,8 +47,7 @@ public sealed class SqliteQueueStore : IQueueStore, IDisposable
         Time = time ?? throw new ArgumentNullException(nameof(time));
         Logger = (ILogger?)logger ?? NullLogger.Instance;
         DataDir = StoragePaths.RequireDataDir(_options);
-        // FULL: a send or an ack that returned is on disk even if the machine loses power right after.
-        Database = new SqliteDatabase(FilePath(DataDir), Schema, "FULL", _options.BusyTimeout, _options.MaxConnectionsPerFile);
+        Database = new SqliteDatabase(FilePath(DataDir), Schema, _options.QueueSynchronous, _options.BusyTimeout, _options.MaxConnectionsPerFile);
     }
 
     public string DataDir { get; }
