@@ -53,10 +53,16 @@ public sealed class HostProcess : IAsyncDisposable
 
     public int ExitCode => _process.ExitCode;
 
-    /// <summary>Picks free ports and starts the host.</summary>
-    public static HostProcess Start(string dataDir, IReadOnlyDictionary<string, int>? ports = null)
+    /// <summary>Picks free ports and starts the all-in-one host.</summary>
+    public static HostProcess Start(string dataDir, IReadOnlyDictionary<string, int>? ports = null) =>
+        Start(dataDir, ports ?? NnoServices.All.ToDictionary(s => s.Name, _ => FreePort.Get()), service: null, environment: null);
+
+    /// <summary>Starts one service (distributed mode) on <paramref name="port"/> with the given environment variables.</summary>
+    public static HostProcess StartService(string dataDir, string service, int port, IReadOnlyDictionary<string, string> environment) =>
+        Start(dataDir, new Dictionary<string, int> { [service] = port }, service, environment);
+
+    private static HostProcess Start(string dataDir, IReadOnlyDictionary<string, int> ports, string? service, IReadOnlyDictionary<string, string>? environment)
     {
-        ports ??= NnoServices.All.ToDictionary(s => s.Name, _ => FreePort.Get());
         var hostDll = Path.Combine(AppContext.BaseDirectory, "Nno.Host.dll");
         var start = new ProcessStartInfo("dotnet")
         {
@@ -67,6 +73,12 @@ public sealed class HostProcess : IAsyncDisposable
             WorkingDirectory = dataDir,
         };
         start.ArgumentList.Add(hostDll);
+        if (service is not null)
+        {
+            start.ArgumentList.Add("--service");
+            start.ArgumentList.Add(service);
+        }
+
         start.ArgumentList.Add($"--Nno:DataDir={dataDir}");
         start.ArgumentList.Add("--Nno:Environment=local");
         foreach (var (service, port) in ports)
@@ -76,6 +88,11 @@ public sealed class HostProcess : IAsyncDisposable
 
         start.Environment["DOTNET_ENVIRONMENT"] = "Production";
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[name] = value;
+        }
+
         var process = new Process { StartInfo = start, EnableRaisingEvents = true };
         var host = new HostProcess(process, ports);
         process.OutputDataReceived += (_, e) => host.Append(host._stdout, e.Data);
