@@ -81,9 +81,9 @@ public sealed class HostProcess : IAsyncDisposable
 
         start.ArgumentList.Add($"--Nno:DataDir={dataDir}");
         start.ArgumentList.Add("--Nno:Environment=local");
-        foreach (var (service, port) in ports)
+        foreach (var (name, port) in ports)
         {
-            start.ArgumentList.Add($"--Nno:Ports:{service}={port}");
+            start.ArgumentList.Add($"--Nno:Ports:{name}={port}");
         }
 
         start.Environment["DOTNET_ENVIRONMENT"] = "Production";
