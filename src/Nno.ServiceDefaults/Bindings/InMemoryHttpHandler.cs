@@ -46,7 +46,7 @@ public sealed class InMemoryHttpHandler(InMemoryServer server, string serviceNam
 
     /// <summary>One request/response exchange and every feature the application sees.</summary>
     [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "The body stream owns no unmanaged state; the exchange ends with the request.")]
-    private sealed class Exchange : IHttpResponseFeature, IHttpResponseBodyFeature, IHttpRequestLifetimeFeature, IHttpRequestIdentifierFeature
+    private sealed class Exchange : IHttpResponseFeature, IHttpResponseBodyFeature, IHttpRequestLifetimeFeature, IHttpRequestIdentifierFeature, IHttpRequestBodyDetectionFeature
     {
         private static long s_nextId;
         private readonly HttpRequestMessage _request;
@@ -101,6 +101,9 @@ public sealed class InMemoryHttpHandler(InMemoryServer server, string serviceNam
         // IHttpRequestIdentifierFeature
         public string TraceIdentifier { get; set; }
 
+        // IHttpRequestBodyDetectionFeature: minimal APIs only read a body the server says can exist.
+        public bool CanHaveBody => _request.Content is not null;
+
         public void Abort()
         {
             _aborted.Cancel();
@@ -131,7 +134,7 @@ public sealed class InMemoryHttpHandler(InMemoryServer server, string serviceNam
 
         public FeatureCollection CreateFeatures()
         {
-            var features = new FeatureCollection(8);
+            var features = new FeatureCollection(9);
             var requestFeature = new HttpRequestFeature
             {
                 Protocol = "HTTP/" + _request.Version.ToString(2),
@@ -181,6 +184,7 @@ public sealed class InMemoryHttpHandler(InMemoryServer server, string serviceNam
             features.Set<IHttpResponseBodyFeature>(this);
             features.Set<IHttpRequestLifetimeFeature>(this);
             features.Set<IHttpRequestIdentifierFeature>(this);
+            features.Set<IHttpRequestBodyDetectionFeature>(this);
             features.Set<IHttpConnectionFeature>(new HttpConnectionFeature
             {
                 ConnectionId = TraceIdentifier,
