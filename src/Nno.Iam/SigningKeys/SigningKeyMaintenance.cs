@@ -14,30 +14,43 @@ namespace Nno.Iam.SigningKeys;
 internal sealed class SigningKeyMaintenance(SigningKeyRing ring, TimeProvider time, IOptions<SigningKeyOptions> options, ILogger<SigningKeyMaintenance> logger)
     : BackgroundService
 {
+    private PeriodicTimer? _timer;
+
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
         await ring.MaintainAsync(cancellationToken);
+        // Created here, not in ExecuteAsync: the period starts when IAM has started, whenever the loop gets to run.
+        _timer = new PeriodicTimer(options.Value.CheckInterval, time);
         await base.StartAsync(cancellationToken);
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        while (!stoppingToken.IsCancellationRequested)
+        var timer = _timer ?? throw new InvalidOperationException("StartAsync creates the timer.");
+        try
         {
-            try
+            while (await timer.WaitForNextTickAsync(stoppingToken))
             {
-                await Task.Delay(options.Value.CheckInterval, time, stoppingToken);
-                await ring.MaintainAsync(stoppingToken);
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception ex) when (ex is DbException or DbUpdateException or CryptographicException or IOException)
-            {
-                // The next check (or the next use of the ring) tries again; signing goes on with the keys in memory.
-                logger.LogError(ex, "Signing key maintenance failed");
+                try
+                {
+                    await ring.MaintainAsync(stoppingToken);
+                }
+                catch (Exception ex) when (ex is DbException or DbUpdateException or CryptographicException or IOException)
+                {
+                    // The next tick (or the next use of the ring) tries again; signing goes on with the keys in memory.
+                    logger.LogError(ex, "Signing key maintenance failed");
+                }
             }
         }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Stopping.
+        }
+    }
+
+    public override void Dispose()
+    {
+        _timer?.Dispose();
+        base.Dispose();
     }
 }
