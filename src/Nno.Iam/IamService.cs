@@ -1,8 +1,16 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Nno.Core.Services;
+using Nno.Iam.Audit;
+using Nno.Iam.Data;
+using Nno.Iam.ServiceTokens;
+using Nno.Iam.SigningKeys;
+using Nno.ServiceDefaults.Data;
 using Nno.ServiceDefaults.Hosting;
+using Nno.ServiceDefaults.Security;
 
 namespace Nno.Iam;
 
@@ -15,12 +23,29 @@ public static class IamService
     public static IHostApplicationBuilder AddIam(this IHostApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
+        var services = builder.Services;
+
+        // The database first: its migration step must run before anything that reads tables at start.
+        services.AddNnoDatabase<IamDbContext>("iam");
+        services.AddScoped<AuditLog>();
+        services.AddSigningKeys();
+
+        services.AddOptions<ServiceTokenOptions>().BindConfiguration(ServiceTokenOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<ServiceClientOptions>().BindConfiguration(ServiceClientOptions.Section);
+        services.AddSingleton<ServiceClientCredentials>();
+        services.AddHostedService<ServiceClientCredentialsReport>();
+        services.AddSingleton<ServiceTokenFailureLimiter>();
+        services.AddSingleton<ServiceTokenIssuer>();
+        // IAM mints its own token instead of asking itself over a binding.
+        services.Replace(ServiceDescriptor.Singleton<IServiceTokenProvider, IamServiceTokenProvider>());
         return builder;
     }
 
     public static IEndpointRouteBuilder MapIam(this IEndpointRouteBuilder app)
     {
         ArgumentNullException.ThrowIfNull(app);
+        app.MapServiceTokens();
+        app.MapJwks();
         return app;
     }
 }

@@ -134,7 +134,7 @@ public sealed class InMemoryHttpHandler(InMemoryServer server, string serviceNam
 
         public FeatureCollection CreateFeatures()
         {
-            var features = new FeatureCollection(8);
+            var features = new FeatureCollection(9);
             var requestFeature = new HttpRequestFeature
             {
                 Protocol = "HTTP/" + _request.Version.ToString(2),
