@@ -6,6 +6,7 @@ using Nno.Core.Services;
 using Nno.ServiceDefaults.Data;
 using Nno.ServiceDefaults.Hosting;
 using Nno.ServiceDefaults.Idempotency;
+using Nno.Storage;
 
 namespace Nno.Registry;
 
@@ -20,6 +21,8 @@ public static class RegistryService
         ArgumentNullException.ThrowIfNull(builder);
         builder.Services.AddNnoDatabase<RegistryDbContext>(RegistryDbContext.DatabaseName);
         builder.Services.AddNnoIdempotency<RegistryDbContext>();
+        // Embedded KV namespaces and queues (Redis/RabbitMQ in distributed mode, same interfaces).
+        builder.Services.AddNnoEmbeddedStorage();
         return builder;
     }
 
