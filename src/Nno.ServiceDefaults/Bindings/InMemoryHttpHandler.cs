@@ -46,7 +46,7 @@ public sealed class InMemoryHttpHandler(InMemoryServer server, string serviceNam
 
     /// <summary>One request/response exchange and every feature the application sees.</summary>
     [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "The body stream owns no unmanaged state; the exchange ends with the request.")]
-    private sealed class Exchange : IHttpResponseFeature, IHttpResponseBodyFeature, IHttpRequestLifetimeFeature, IHttpRequestIdentifierFeature
+    private sealed class Exchange : IHttpResponseFeature, IHttpResponseBodyFeature, IHttpRequestLifetimeFeature, IHttpRequestIdentifierFeature, IHttpRequestBodyDetectionFeature
     {
         private static long s_nextId;
         private readonly HttpRequestMessage _request;
@@ -101,6 +101,9 @@ public sealed class InMemoryHttpHandler(InMemoryServer server, string serviceNam
         // IHttpRequestIdentifierFeature
         public string TraceIdentifier { get; set; }
 
+        // IHttpRequestBodyDetectionFeature: as on a socket, a body is announced by a length > 0 or by chunked framing.
+        public bool CanHaveBody { get; private set; }
+
         public void Abort()
         {
             _aborted.Cancel();
@@ -144,7 +147,7 @@ public sealed class InMemoryHttpHandler(InMemoryServer server, string serviceNam
             var q = pathAndQuery.IndexOf('?', StringComparison.Ordinal);
             var rawPath = q >= 0 ? pathAndQuery[..q] : pathAndQuery;
             requestFeature.RawTarget = pathAndQuery;
-            requestFeature.Path = PathString.FromUriComponent(rawPath.Length == 0 ? "/" : rawPath);
+            requestFeature.Path = DecodePath(rawPath.Length == 0 ? "/" : rawPath);
             requestFeature.PathBase = PathString.Empty;
             requestFeature.QueryString = q >= 0 ? pathAndQuery[q..] : string.Empty;
 
@@ -162,6 +165,9 @@ public sealed class InMemoryHttpHandler(InMemoryServer server, string serviceNam
             var content = _request.Content;
             if (content is not null)
             {
+                // Reading ContentLength computes it when the content knows its size, as the wire framing would carry it.
+                var length = content.Headers.ContentLength;
+                CanHaveBody = length is null or > 0;
                 foreach (var header in content.Headers)
                 {
                     headers.Append(header.Key, new StringValues(header.Value as string[] ?? header.Value.ToArray()));
@@ -181,6 +187,7 @@ public sealed class InMemoryHttpHandler(InMemoryServer server, string serviceNam
             features.Set<IHttpResponseBodyFeature>(this);
             features.Set<IHttpRequestLifetimeFeature>(this);
             features.Set<IHttpRequestIdentifierFeature>(this);
+            features.Set<IHttpRequestBodyDetectionFeature>(this);
             features.Set<IHttpConnectionFeature>(new HttpConnectionFeature
             {
                 ConnectionId = TraceIdentifier,
@@ -188,6 +195,19 @@ public sealed class InMemoryHttpHandler(InMemoryServer server, string serviceNam
                 RemoteIpAddress = IPAddress.Loopback,
             });
             return features;
+        }
+
+        // A path a socket server would refuse to decode (an encoded NUL) is passed undecoded; RawTarget keeps the original.
+        private static PathString DecodePath(string rawPath)
+        {
+            try
+            {
+                return PathString.FromUriComponent(rawPath);
+            }
+            catch (InvalidOperationException)
+            {
+                return new PathString(rawPath);
+            }
         }
 
         private Stream StartRequestBody(HttpContent content)
