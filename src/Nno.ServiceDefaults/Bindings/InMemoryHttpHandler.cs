@@ -359,8 +359,9 @@ public sealed class InMemoryHttpHandler(InMemoryServer server, string serviceNam
 
         public void CancelBeforeResponse()
         {
-            _aborted.Cancel();
+            // The caller sees the cancellation even when aborting lets the application finish a response synchronously.
             _response.TrySetCanceled();
+            _aborted.Cancel();
         }
 
         private HttpResponseMessage BuildResponse(HttpContent content)
