@@ -79,4 +79,28 @@ public sealed class DegradedGatewayTests : IAsyncLifetime
             _platform.Tokens.Fail = false;
         }
     }
+
+    [Fact]
+    public async Task TokenProviderCompletingLater_IsAwaitedBeforeForwarding()
+    {
+        _platform.Tokens.Asynchronous = true;
+        try
+        {
+            // With a token the request gets as far as the (missing) upstream.
+            using var forwarded = await _platform.Gateway.GetAsync("/api/v1/billing/plans");
+            var error = await Http.AssertEnvelopeAsync(forwarded, HttpStatusCode.ServiceUnavailable, "SERVICE_UNAVAILABLE");
+            Assert.Equal("billing", error.GetProperty("details").GetProperty("service").GetString());
+
+            _platform.Tokens.Fail = true;
+            using var refused = await _platform.Gateway.GetAsync("/api/v1/billing/plans");
+            var tokenError = await Http.AssertEnvelopeAsync(refused, HttpStatusCode.ServiceUnavailable, "SERVICE_UNAVAILABLE");
+            Assert.Equal(System.Text.Json.JsonValueKind.Null, tokenError.GetProperty("details").ValueKind);
+            Assert.Equal("5", Http.Header(refused, "Retry-After"));
+        }
+        finally
+        {
+            _platform.Tokens.Fail = false;
+            _platform.Tokens.Asynchronous = false;
+        }
+    }
 }

@@ -21,19 +21,21 @@ internal sealed class AccessLogMiddleware(RequestDelegate next, ILoggerFactory l
     private const int MaxUserAgentLength = 256;
     private static readonly EventId RequestCompleted = new(1800, "RequestCompleted");
     private readonly ILogger _logger = loggerFactory.CreateLogger(Category);
+    private Func<object, Task>? _onCompleted;
 
     public Task InvokeAsync(HttpContext context)
     {
         var state = new GatewayRequest(Stopwatch.GetTimestamp(), ClientIp(context.Connection.RemoteIpAddress));
         context.Features.Set(state);
-        var body = new CountingResponseBody(context.Features.GetRequiredFeature<IHttpResponseBodyFeature>());
+        var body = new CountingResponseBody(context.Features.GetRequiredFeature<IHttpResponseBodyFeature>(), context, state);
         context.Features.Set<IHttpResponseBodyFeature>(body);
-        context.Response.OnCompleted(static s =>
+        // One delegate for the middleware's lifetime; the per-request state travels as the callback's argument.
+        context.Response.OnCompleted(_onCompleted ??= s =>
         {
-            var (middleware, ctx, request, counted) = ((AccessLogMiddleware, HttpContext, GatewayRequest, CountingResponseBody))s;
-            middleware.Write(ctx, request, counted.BytesWritten);
+            var counted = (CountingResponseBody)s;
+            Write(counted.Context, counted.Request, counted.BytesWritten);
             return Task.CompletedTask;
-        }, (this, context, state, body));
+        }, body);
         return next(context);
     }
 

@@ -1,11 +1,18 @@
 using System.IO.Pipelines;
+using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
+using Nno.Gateway.Pipeline;
 
 namespace Nno.Gateway.AccessLog;
 
 /// <summary>The response body as the server sees it, counting the bytes written for the access log (<c>responseBytes</c>).</summary>
-internal sealed class CountingResponseBody(IHttpResponseBodyFeature inner) : Stream, IHttpResponseBodyFeature
+internal sealed class CountingResponseBody(IHttpResponseBodyFeature inner, HttpContext context, GatewayRequest request) : Stream, IHttpResponseBodyFeature
 {
+    /// <summary>The request whose response this is (the access log reads it at completion).</summary>
+    public HttpContext Context { get; } = context;
+
+    public GatewayRequest Request { get; } = request;
+
     private readonly Stream _innerStream = inner.Stream;
     private PipeWriter? _writer;
 

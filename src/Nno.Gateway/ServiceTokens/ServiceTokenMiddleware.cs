@@ -18,30 +18,68 @@ internal sealed partial class ServiceTokenMiddleware(RequestDelegate next, ILogg
     // The header value for the current token, rebuilt only when the token changes (every few minutes).
     private volatile CachedHeader? _cached;
 
-    public async Task InvokeAsync(HttpContext context)
+    public Task InvokeAsync(HttpContext context)
     {
         var state = context.GetGatewayRequest()!;
         if (state.Route is null)
         {
-            await next(context);
-            return;
+            return next(context);
         }
 
+        if (tokens is null)
+        {
+            return RefuseAsync(context, ApiException.Unavailable("The gateway has no service-token provider.", RetryAfterSeconds));
+        }
+
+        ValueTask<string> pending;
+        try
+        {
+            pending = tokens.GetTokenAsync(context.RequestAborted);
+        }
+        catch (Exception ex) when (IsTokenFailure(ex, context))
+        {
+            return RefuseAsync(context, ex);
+        }
+
+        // The token is cached, so this normally completes at once and no state machine is needed.
+        if (pending.IsCompletedSuccessfully)
+        {
+            Attach(context, pending.Result);
+            return next(context);
+        }
+
+        return AwaitTokenAsync(context, pending);
+    }
+
+    private async Task AwaitTokenAsync(HttpContext context, ValueTask<string> pending)
+    {
         string token;
         try
         {
-            token = tokens is null
-                ? throw ApiException.Unavailable("The gateway has no service-token provider.", RetryAfterSeconds)
-                : await tokens.GetTokenAsync(context.RequestAborted);
+            token = await pending;
         }
-        catch (Exception ex) when (ex is ApiException or HttpRequestException or TimeoutException && !context.RequestAborted.IsCancellationRequested)
+        catch (Exception ex) when (IsTokenFailure(ex, context))
         {
-            LogNoToken(logger, ex.GetType().Name, ex.Message);
-            await GatewayErrors.WriteAsync(context, ErrorCodes.ServiceUnavailable, "The gateway cannot obtain its service token; retry shortly.",
-                retryAfterSeconds: RetryAfterSeconds);
+            await RefuseAsync(context, ex);
             return;
         }
 
+        Attach(context, token);
+        await next(context);
+    }
+
+    private static bool IsTokenFailure(Exception ex, HttpContext context) =>
+        ex is ApiException or HttpRequestException or TimeoutException && !context.RequestAborted.IsCancellationRequested;
+
+    private Task RefuseAsync(HttpContext context, Exception ex)
+    {
+        LogNoToken(logger, ex.GetType().Name, ex.Message);
+        return GatewayErrors.WriteAsync(context, ErrorCodes.ServiceUnavailable, "The gateway cannot obtain its service token; retry shortly.",
+            retryAfterSeconds: RetryAfterSeconds);
+    }
+
+    private void Attach(HttpContext context, string token)
+    {
         var cached = _cached;
         if (cached is null || !ReferenceEquals(cached.Token, token))
         {
@@ -50,7 +88,6 @@ internal sealed partial class ServiceTokenMiddleware(RequestDelegate next, ILogg
         }
 
         context.Request.Headers.Authorization = cached.Header;
-        await next(context);
     }
 
     [LoggerMessage(1810, LogLevel.Warning, "No service token available ({ExceptionType}: {Reason}); proxied requests answer 503.")]

@@ -10,6 +10,15 @@ public sealed class FakeServiceTokenProvider : IServiceTokenProvider
 
     public volatile bool Fail;
 
+    /// <summary>Completes asynchronously, as a provider that has to call IAM does.</summary>
+    public volatile bool Asynchronous;
+
     public ValueTask<string> GetTokenAsync(CancellationToken cancellationToken) =>
-        Fail ? throw ApiException.Unavailable("IAM is unreachable.", 5) : ValueTask.FromResult(Token);
+        Asynchronous ? GetLaterAsync() : Fail ? throw ApiException.Unavailable("IAM is unreachable.", 5) : ValueTask.FromResult(Token);
+
+    private async ValueTask<string> GetLaterAsync()
+    {
+        await Task.Yield();
+        return Fail ? throw ApiException.Unavailable("IAM is unreachable.", 5) : Token;
+    }
 }
