@@ -190,6 +190,8 @@ public sealed class RoutingTests(GatewayFixture fixture)
         using var response = await Platform.Gateway.SendAsync(request);
 
         await Http.AssertEnvelopeAsync(response, HttpStatusCode.MethodNotAllowed, "METHOD_NOT_ALLOWED");
+        Assert.DoesNotContain("TRACE", Http.Header(response, "Allow"), StringComparison.Ordinal);
+        Assert.Contains("POST", Http.Header(response, "Allow"), StringComparison.Ordinal);
         Assert.Empty(Platform.Recorder.For(id));
     }
 

@@ -15,9 +15,9 @@ internal static class GatewayErrors
             request.ErrorCode = failure.Code;
         }
 
-        KeyValuePair<string, string>[]? headers = failure.RetryAfterSeconds is { } seconds
-            ? [new("Retry-After", seconds.ToString(CultureInfo.InvariantCulture))]
-            : null;
+        IEnumerable<KeyValuePair<string, string>> headers = failure.RetryAfterSeconds is { } seconds
+            ? [.. failure.Headers, new("Retry-After", seconds.ToString(CultureInfo.InvariantCulture))]
+            : failure.Headers;
         return ErrorResponses.WriteAsync(context, failure.Code, failure.Message, failure.Details, headers: headers);
     }
 

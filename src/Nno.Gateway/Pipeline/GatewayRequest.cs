@@ -52,7 +52,11 @@ internal sealed class GatewayRequest(long startTimestamp, string? clientIp)
 }
 
 /// <summary>An error response the gateway owes the client instead of the upstream's response.</summary>
-internal sealed record GatewayFailure(string Code, string Message, object? Details = null, int? RetryAfterSeconds = null);
+internal sealed record GatewayFailure(string Code, string Message, object? Details = null, int? RetryAfterSeconds = null)
+{
+    /// <summary>Headers the error response carries besides <c>Retry-After</c> (e.g. <c>Allow</c> on a 405).</summary>
+    public IReadOnlyList<KeyValuePair<string, string>> Headers { get; init; } = [];
+}
 
 /// <summary>Access to the request's <see cref="GatewayRequest"/>.</summary>
 internal static class GatewayRequestExtensions

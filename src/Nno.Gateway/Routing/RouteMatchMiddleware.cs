@@ -32,8 +32,10 @@ internal sealed class RouteMatchMiddleware(RequestDelegate next, GatewayRouteTab
 
         if (HttpMethods.IsTrace(request.Method) || (HttpMethods.IsConnect(request.Method) && !IsExtendedConnect(context)))
         {
-            context.Response.Headers.Allow = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS";
-            return GatewayErrors.WriteAsync(context, ErrorCodes.MethodNotAllowed, $"Method {request.Method} is not allowed.");
+            return GatewayErrors.WriteAsync(context, new GatewayFailure(ErrorCodes.MethodNotAllowed, $"Method {request.Method} is not allowed.")
+            {
+                Headers = [new("Allow", "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS")],
+            });
         }
 
         if (IsUpgradeHandshake(context))

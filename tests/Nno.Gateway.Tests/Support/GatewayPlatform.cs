@@ -37,7 +37,12 @@ public sealed class GatewayPlatform : IAsyncDisposable
         var recorder = new UpstreamRecorder();
         var tokens = new FakeServiceTokenProvider();
         var logs = new LogSink();
-        var all = new Dictionary<string, string?> { ["Logging:LogLevel:Default"] = "Information" };
+        var all = new Dictionary<string, string?>
+        {
+            ["Logging:LogLevel:Default"] = "Information",
+            // The production 200 ms is for a warm process; a first check on a loaded test machine may need longer.
+            ["Nno:Limits:ReadinessCheckTimeout"] = "00:00:10",
+        };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {
             all[key] = value;
