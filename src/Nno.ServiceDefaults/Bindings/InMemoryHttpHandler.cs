@@ -73,6 +73,7 @@ public sealed class InMemoryHttpHandler(InMemoryServer server, string serviceNam
         private volatile bool _started;
         private readonly long _id;
         private string? _traceIdentifier;
+        private string? _connectionId;
 
         public Exchange(HttpRequestMessage request, CancellationToken cancellationToken)
         {
@@ -122,8 +123,8 @@ public sealed class InMemoryHttpHandler(InMemoryServer server, string serviceNam
         // IHttpConnectionFeature: no socket; both ends are this process.
         public string ConnectionId
         {
-            get => TraceIdentifier;
-            set => _traceIdentifier = value;
+            get => _connectionId ?? TraceIdentifier;
+            set => _connectionId = value;
         }
 
         public IPAddress? RemoteIpAddress { get; set; } = IPAddress.Loopback;
