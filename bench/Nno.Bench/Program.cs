@@ -1,9 +1,11 @@
+using Nno.Bench.Gateway;
 using Nno.Bench.Queue;
 
 // Benchmarks: the first argument selects one, the rest are its options.
-return args.Length == 0 ? Usage() : args[0] switch
+return args.FirstOrDefault() switch
 {
     "queue" => await QueueThroughput.RunAsync(args[1..]),
+    "gateway" => await GatewayThroughput.RunAsync(args[1..]),
     _ => Usage(),
 };
 
@@ -12,8 +14,10 @@ static int Usage()
     Console.Error.WriteLine("""
         Usage: dotnet run -c Release --project bench/Nno.Bench -- <benchmark> [options]
 
-          queue [--messages N] [--send-batch N] [--consume-batch N] [--consumers N] [--synchronous normal|full]
-                embedded queue throughput (SQLite file in a temp directory, real clock)
+          queue   [--messages N] [--send-batch N] [--consume-batch N] [--consumers N] [--synchronous normal|full]
+                  embedded queue throughput (SQLite file in a temp directory, real clock)
+          gateway [--concurrency N] [--warmup s] [--duration s] [--rounds N] [--access-log]
+                  a trivial upstream called directly, through the gateway in memory, and through the gateway over HTTP
         """);
     return 2;
 }

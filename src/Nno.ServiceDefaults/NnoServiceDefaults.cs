@@ -40,8 +40,10 @@ public static class NnoServiceDefaults
         services.AddOptions<NnoLimitsOptions>().BindConfiguration(NnoLimitsOptions.Section);
         services.TryAddSingleton(TimeProvider.System);
 
-        // Logging: NDJSON on stdout, one object per line.
+        // Logging: NDJSON on stdout, one object per line. The framework's "Request starting/finished" lines carry full
+        // URLs, query strings included (magic-link and OAuth tokens), so they are kept below the default level.
         builder.Logging.ClearProviders();
+        builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.Warning);
         builder.Logging.AddConsole(o => o.FormatterName = NdjsonConsoleFormatter.FormatterName)
             .AddConsoleFormatter<NdjsonConsoleFormatter, NdjsonFormatterOptions>(o =>
             {
@@ -84,15 +86,25 @@ public static class NnoServiceDefaults
     }
 
     /// <summary>The middleware every service runs, in order, and the endpoints every service answers.</summary>
-    public static WebApplication UseNnoServiceDefaults(this WebApplication app)
+    /// <param name="app">The application.</param>
+    /// <param name="acceptsServiceTokens">False skips the service-token principal middleware (the gateway).</param>
+    /// <param name="beforeRouting">Service middleware placed after request ids and error handling, before routing.</param>
+    public static WebApplication UseNnoServiceDefaults(this WebApplication app, bool acceptsServiceTokens = true, Action<WebApplication>? beforeRouting = null)
     {
         ArgumentNullException.ThrowIfNull(app);
         app.UseMiddleware<RequestIdMiddleware>();
         app.UseMiddleware<ErrorHandlingMiddleware>();
+        beforeRouting?.Invoke(app);
         app.UseRouting();
-        app.UseNnoRequestBodyLimit();
-        app.UseNnoPrincipal();
-        app.UseNnoIdempotency();
+        if (acceptsServiceTokens)
+        {
+            // Services behind the gateway: body limit, the one principal rule, idempotency. The gateway applies its own
+            // per-route limits and takes no service tokens inbound, so it skips all three.
+            app.UseNnoRequestBodyLimit();
+            app.UseNnoPrincipal();
+            app.UseNnoIdempotency();
+        }
+
         app.MapNnoHealth();
         app.MapOpenApi("/openapi/{documentName}.json").AllowWithoutServiceToken();
         return app;

@@ -36,7 +36,18 @@ public sealed class InMemoryHttpHandler(InMemoryServer server, string serviceNam
 
         // Runs synchronously until the application's first real await; the response is handed back when it starts.
         var run = invoker.InvokeAsync(features, exchange.FinishAsync);
-        _ = run.ContinueWith(static (t, state) => ((Exchange)state!).Fail(t.Exception), exchange, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        if (run.IsCompleted)
+        {
+            // The common case: the application finished synchronously; no continuation to allocate.
+            if (run.IsFaulted)
+            {
+                exchange.Fail(run.Exception);
+            }
+        }
+        else
+        {
+            _ = run.ContinueWith(static (t, state) => ((Exchange)state!).Fail(t.Exception), exchange, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        }
 
         using (cancellationToken.UnsafeRegister(static s => ((Exchange)s!).CancelBeforeResponse(), exchange))
         {
@@ -46,7 +57,7 @@ public sealed class InMemoryHttpHandler(InMemoryServer server, string serviceNam
 
     /// <summary>One request/response exchange and every feature the application sees.</summary>
     [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "The body stream owns no unmanaged state; the exchange ends with the request.")]
-    private sealed class Exchange : IHttpResponseFeature, IHttpResponseBodyFeature, IHttpRequestLifetimeFeature, IHttpRequestIdentifierFeature, IHttpRequestBodyDetectionFeature
+    private sealed class Exchange : IHttpResponseFeature, IHttpResponseBodyFeature, IHttpRequestLifetimeFeature, IHttpRequestIdentifierFeature, IHttpRequestBodyDetectionFeature, IHttpConnectionFeature
     {
         private static long s_nextId;
         private readonly HttpRequestMessage _request;
@@ -60,13 +71,16 @@ public sealed class InMemoryHttpHandler(InMemoryServer server, string serviceNam
         private Pipe? _streamingPipe;
         private Task? _requestBodyCopy;
         private volatile bool _started;
+        private readonly long _id;
+        private string? _traceIdentifier;
+        private string? _connectionId;
 
         public Exchange(HttpRequestMessage request, CancellationToken cancellationToken)
         {
             _request = request;
             _aborted = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             _body = new ResponseBodyStream(this);
-            TraceIdentifier = "inproc-" + Interlocked.Increment(ref s_nextId).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            _id = Interlocked.Increment(ref s_nextId);
         }
 
         public Task<HttpResponseMessage> ResponseTask => _response.Task;
@@ -76,7 +90,7 @@ public sealed class InMemoryHttpHandler(InMemoryServer server, string serviceNam
 
         public string? ReasonPhrase { get; set; }
 
-        public IHeaderDictionary Headers { get; set; } = new HeaderDictionary();
+        public IHeaderDictionary Headers { get; set; } = new HeaderDictionary(8);
 
         Stream IHttpResponseFeature.Body
         {
@@ -99,7 +113,27 @@ public sealed class InMemoryHttpHandler(InMemoryServer server, string serviceNam
         }
 
         // IHttpRequestIdentifierFeature
-        public string TraceIdentifier { get; set; }
+        // Built on first use: most requests never read it.
+        public string TraceIdentifier
+        {
+            get => _traceIdentifier ??= "inproc-" + _id.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            set => _traceIdentifier = value;
+        }
+
+        // IHttpConnectionFeature: no socket; both ends are this process.
+        public string ConnectionId
+        {
+            get => _connectionId ?? TraceIdentifier;
+            set => _connectionId = value;
+        }
+
+        public IPAddress? RemoteIpAddress { get; set; } = IPAddress.Loopback;
+
+        public IPAddress? LocalIpAddress { get; set; } = IPAddress.Loopback;
+
+        public int RemotePort { get; set; }
+
+        public int LocalPort { get; set; }
 
         // IHttpRequestBodyDetectionFeature: as on a socket, a body is announced by a length > 0 or by chunked framing.
         public bool CanHaveBody { get; private set; }
@@ -120,7 +154,7 @@ public sealed class InMemoryHttpHandler(InMemoryServer server, string serviceNam
                     throw new InvalidOperationException("The response has already started.");
                 }
 
-                (_onStarting ??= new()).Push((callback, state));
+                (_onStarting ??= new(4)).Push((callback, state));
             }
         }
 
@@ -128,13 +162,14 @@ public sealed class InMemoryHttpHandler(InMemoryServer server, string serviceNam
         {
             lock (_gate)
             {
-                (_onCompleted ??= new()).Push((callback, state));
+                (_onCompleted ??= new(4)).Push((callback, state));
             }
         }
 
         public FeatureCollection CreateFeatures()
         {
-            var features = new FeatureCollection(9);
+            // Sized for what the handler and the hosting layer set (about a dozen), so the dictionary never grows.
+            var features = new FeatureCollection(16);
             var requestFeature = new HttpRequestFeature
             {
                 Protocol = "HTTP/" + _request.Version.ToString(2),
@@ -147,14 +182,16 @@ public sealed class InMemoryHttpHandler(InMemoryServer server, string serviceNam
             var q = pathAndQuery.IndexOf('?', StringComparison.Ordinal);
             var rawPath = q >= 0 ? pathAndQuery[..q] : pathAndQuery;
             requestFeature.RawTarget = pathAndQuery;
-            requestFeature.Path = PathString.FromUriComponent(rawPath.Length == 0 ? "/" : rawPath);
+            requestFeature.Path = DecodePath(rawPath.Length == 0 ? "/" : rawPath);
             requestFeature.PathBase = PathString.Empty;
             requestFeature.QueryString = q >= 0 ? pathAndQuery[q..] : string.Empty;
 
-            var headers = new HeaderDictionary();
-            foreach (var header in _request.Headers)
+            var content = _request.Content;
+            var headers = new HeaderDictionary(_request.Headers.NonValidated.Count + (content is null ? 1 : 4));
+            // NonValidated: the raw values as sent, without parsing them into typed header values first.
+            foreach (var header in _request.Headers.NonValidated)
             {
-                headers.Append(header.Key, new StringValues(header.Value as string[] ?? header.Value.ToArray()));
+                AddHeader(headers, header.Key, header.Value);
             }
 
             if (!headers.ContainsKey("Host") && uri.IsAbsoluteUri)
@@ -162,15 +199,14 @@ public sealed class InMemoryHttpHandler(InMemoryServer server, string serviceNam
                 headers["Host"] = uri.Authority;
             }
 
-            var content = _request.Content;
             if (content is not null)
             {
                 // Reading ContentLength computes it when the content knows its size, as the wire framing would carry it.
                 var length = content.Headers.ContentLength;
                 CanHaveBody = length is null or > 0;
-                foreach (var header in content.Headers)
+                foreach (var header in content.Headers.NonValidated)
                 {
-                    headers.Append(header.Key, new StringValues(header.Value as string[] ?? header.Value.ToArray()));
+                    AddHeader(headers, header.Key, header.Value);
                 }
 
                 requestFeature.Body = StartRequestBody(content);
@@ -188,13 +224,34 @@ public sealed class InMemoryHttpHandler(InMemoryServer server, string serviceNam
             features.Set<IHttpRequestLifetimeFeature>(this);
             features.Set<IHttpRequestIdentifierFeature>(this);
             features.Set<IHttpRequestBodyDetectionFeature>(this);
-            features.Set<IHttpConnectionFeature>(new HttpConnectionFeature
-            {
-                ConnectionId = TraceIdentifier,
-                LocalIpAddress = IPAddress.Loopback,
-                RemoteIpAddress = IPAddress.Loopback,
-            });
+            features.Set<IHttpConnectionFeature>(this);
             return features;
+        }
+
+        private static void AddHeader(HeaderDictionary headers, string name, HeaderStringValues values)
+        {
+            StringValues value = values.Count == 1 ? values.ToString() : values.ToArray();
+            if (headers.TryGetValue(name, out var existing))
+            {
+                headers[name] = StringValues.Concat(existing, value);
+            }
+            else
+            {
+                headers[name] = value;
+            }
+        }
+
+        // A path a socket server would refuse to decode (an encoded NUL) is passed undecoded; RawTarget keeps the original.
+        private static PathString DecodePath(string rawPath)
+        {
+            try
+            {
+                return PathString.FromUriComponent(rawPath);
+            }
+            catch (InvalidOperationException)
+            {
+                return new PathString(rawPath);
+            }
         }
 
         private Stream StartRequestBody(HttpContent content)
@@ -346,8 +403,9 @@ public sealed class InMemoryHttpHandler(InMemoryServer server, string serviceNam
 
         public void CancelBeforeResponse()
         {
-            _aborted.Cancel();
+            // The caller sees the cancellation even when aborting lets the application finish a response synchronously.
             _response.TrySetCanceled();
+            _aborted.Cancel();
         }
 
         private HttpResponseMessage BuildResponse(HttpContent content)
@@ -365,9 +423,15 @@ public sealed class InMemoryHttpHandler(InMemoryServer server, string serviceNam
 
             foreach (var header in Headers)
             {
-                if (!response.Headers.TryAddWithoutValidation(header.Key, (IEnumerable<string?>)header.Value))
+                var value = header.Value;
+                var added = value.Count == 1
+                    ? response.Headers.TryAddWithoutValidation(header.Key, value.ToString())
+                    : response.Headers.TryAddWithoutValidation(header.Key, (IEnumerable<string?>)value);
+                if (!added)
                 {
-                    content.Headers.TryAddWithoutValidation(header.Key, (IEnumerable<string?>)header.Value);
+                    _ = value.Count == 1
+                        ? content.Headers.TryAddWithoutValidation(header.Key, value.ToString())
+                        : content.Headers.TryAddWithoutValidation(header.Key, (IEnumerable<string?>)value);
                 }
             }
 
@@ -488,7 +552,8 @@ public sealed class InMemoryHttpHandler(InMemoryServer server, string serviceNam
         {
             if (_buffer.Length - _length < data.Length)
             {
-                var next = new byte[Math.Max(_buffer.Length * 2, Math.Max(_length + data.Length, 512))];
+                // The first write gets an exact-size buffer: most API responses are written in one piece.
+                var next = new byte[_buffer.Length == 0 ? data.Length : Math.Max(Math.Max(_buffer.Length * 2, 512), _length + data.Length)];
                 _buffer.AsSpan(0, _length).CopyTo(next);
                 _buffer = next;
             }

@@ -11,7 +11,17 @@ using Nno.ServiceDefaults.Bindings;
 namespace Nno.ServiceDefaults.Hosting;
 
 /// <summary>A service as the host sees it: who it is, how it adds its services and how it maps its endpoints.</summary>
-public sealed record NnoServiceModule(NnoServiceInfo Info, Action<WebApplicationBuilder> Add, Action<WebApplication> Map);
+public sealed record NnoServiceModule(NnoServiceInfo Info, Action<WebApplicationBuilder> Add, Action<WebApplication> Map)
+{
+    /// <summary>
+    /// False for the gateway: its callers are clients, not services, so it does not run the service-token principal
+    /// middleware (it authenticates callers itself).
+    /// </summary>
+    public bool AcceptsServiceTokens { get; init; } = true;
+
+    /// <summary>Middleware the service adds after the request-id and error middleware, before routing (the gateway pipeline).</summary>
+    public Action<WebApplication>? UseBeforeRouting { get; init; }
+}
 
 /// <summary>How one service application is built.</summary>
 public sealed class NnoApplicationSettings
@@ -97,7 +107,7 @@ public static class NnoApplication
 
         var app = builder.Build();
         settings.ConfigurePipeline?.Invoke(app);
-        app.UseNnoServiceDefaults();
+        app.UseNnoServiceDefaults(module.AcceptsServiceTokens, module.UseBeforeRouting);
         module.Map(app);
         settings.Directory?.Register(module.Info.Name, app.GetInMemoryServer());
         return app;

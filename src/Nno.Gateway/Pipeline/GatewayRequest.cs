@@ -1,0 +1,65 @@
+using System.Diagnostics;
+using Microsoft.AspNetCore.Http;
+using Nno.Gateway.Routing;
+
+namespace Nno.Gateway.Pipeline;
+
+/// <summary>
+/// What the gateway learns about one request as it passes the pipeline (gateway.md §4.1): set by the first gateway
+/// middleware, filled by the later steps and the forwarding transforms, read by the access log at completion.
+/// </summary>
+internal sealed class GatewayRequest(long startTimestamp, string? clientIp)
+{
+    public long StartTimestamp { get; } = startTimestamp;
+
+    /// <summary>The resolved client IP (the socket address until trusted-proxy handling replaces it).</summary>
+    public string? ClientIp { get; set; } = clientIp;
+
+    /// <summary>The matched routing-table row; null for the gateway's own endpoints and rejected paths.</summary>
+    public GatewayRoute? Route { get; set; }
+
+    /// <summary>True for the gateway's own endpoints (<c>/health</c>, <c>/health/ready</c>, <c>/openapi/v1.json</c>).</summary>
+    public bool IsOwnEndpoint { get; set; }
+
+    /// <summary>How the caller was authenticated: <c>anonymous</c>, <c>session</c>, <c>apikey</c> or <c>service</c>.</summary>
+    public string Principal { get; set; } = "anonymous";
+
+    /// <summary>The error code when the gateway itself produced the response.</summary>
+    public string? ErrorCode { get; set; }
+
+    /// <summary>Request body bytes read from the client.</summary>
+    public long RequestBytes { get; set; }
+
+    /// <summary>Set when the request body outgrew the route's limit while streaming.</summary>
+    public bool BodyLimitExceeded { get; set; }
+
+    public long UpstreamStartTimestamp { get; set; }
+
+    /// <summary>The upstream's status code, once its response headers arrived.</summary>
+    public int? UpstreamStatus { get; set; }
+
+    /// <summary>Milliseconds from the start of forwarding until the upstream's response headers arrived.</summary>
+    public double? UpstreamMs { get; set; }
+
+    /// <summary>A failure the response transform found in an upstream response; written once forwarding returns.</summary>
+    public GatewayFailure? Failure { get; set; }
+
+    public void MarkUpstreamResponse(int status)
+    {
+        UpstreamStatus = status;
+        UpstreamMs = Stopwatch.GetElapsedTime(UpstreamStartTimestamp).TotalMilliseconds;
+    }
+}
+
+/// <summary>An error response the gateway owes the client instead of the upstream's response.</summary>
+internal sealed record GatewayFailure(string Code, string Message, object? Details = null, int? RetryAfterSeconds = null)
+{
+    /// <summary>Headers the error response carries besides <c>Retry-After</c> (e.g. <c>Allow</c> on a 405).</summary>
+    public IReadOnlyList<KeyValuePair<string, string>> Headers { get; init; } = [];
+}
+
+/// <summary>Access to the request's <see cref="GatewayRequest"/>.</summary>
+internal static class GatewayRequestExtensions
+{
+    public static GatewayRequest? GetGatewayRequest(this HttpContext context) => context.Features.Get<GatewayRequest>();
+}
