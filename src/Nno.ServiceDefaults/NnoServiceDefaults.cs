@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
@@ -40,6 +41,21 @@ public static class NnoServiceDefaults
         services.AddOptions<NnoLimitsOptions>().BindConfiguration(NnoLimitsOptions.Section);
         services.TryAddSingleton(TimeProvider.System);
 
+        // Defaults below every other configuration source, so files, environment and arguments override them: the
+        // framework's per-request Information lines (routing, EF commands, YARP) would otherwise cost more than the
+        // requests they describe and bury NNO's own logs.
+        builder.Configuration.Sources.Insert(0, new Microsoft.Extensions.Configuration.Memory.MemoryConfigurationSource
+        {
+            InitialData = new Dictionary<string, string?>
+            {
+                ["Logging:LogLevel:Default"] = "Information",
+                ["Logging:LogLevel:Microsoft.AspNetCore"] = "Warning",
+                ["Logging:LogLevel:Microsoft.EntityFrameworkCore"] = "Warning",
+                ["Logging:LogLevel:Yarp"] = "Warning",
+                ["Logging:LogLevel:System.Net.Http.HttpClient"] = "Warning",
+            },
+        });
+
         // Logging: NDJSON on stdout, one object per line. The framework's "Request starting/finished" lines carry full
         // URLs, query strings included (magic-link and OAuth tokens), so they are kept below the default level.
         builder.Logging.ClearProviders();
@@ -51,12 +67,19 @@ public static class NnoServiceDefaults
                 o.IncludeScopes = true;
             });
 
-        // Telemetry: traces and metrics from ASP.NET Core, HttpClient and NNO's own sources; OTLP when configured.
+        // Telemetry: metrics from ASP.NET Core, HttpClient and NNO's own meter; traces (spans) are recorded when someone
+        // reads them: an OTLP endpoint is configured, or Nno:Telemetry:Tracing=true. Request and trace ids flow through
+        // X-Request-Id / X-Trace-Id and every log line either way (decision 0006).
+        var exporting = !string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]);
         var otel = services.AddOpenTelemetry()
             .ConfigureResource(r => r.AddService("nno-" + serviceName, serviceVersion: version))
-            .WithTracing(t => t.AddSource(TelemetryName).AddAspNetCoreInstrumentation().AddHttpClientInstrumentation())
             .WithMetrics(m => m.AddMeter(TelemetryName).AddAspNetCoreInstrumentation().AddHttpClientInstrumentation());
-        if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
+        if (builder.Configuration.GetValue("Nno:Telemetry:Tracing", exporting))
+        {
+            otel.WithTracing(t => t.AddSource(TelemetryName).AddAspNetCoreInstrumentation().AddHttpClientInstrumentation());
+        }
+
+        if (exporting)
         {
             otel.UseOtlpExporter();
         }

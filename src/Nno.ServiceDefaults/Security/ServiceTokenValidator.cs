@@ -41,13 +41,34 @@ public sealed class ServiceTokenValidator(IServiceTokenKeySource keys, TimeProvi
     /// <summary>Longer inputs are not tokens NNO issues; refusing them early bounds the parsing work.</summary>
     private const int MaxTokenLength = 4096;
 
+    /// <summary>Verified tokens kept so a token's signature is checked once, not on every request it is reused for.</summary>
+    private const int MaxVerifiedTokens = 1024;
+
     private readonly JsonWebTokenHandler _handler = new() { MapInboundClaims = false };
+
+    // Keyed by the token itself: a service token is a short-lived credential of a few services, not user data, and the
+    // entry lives at most as long as the token. Lifetime and key are re-checked on every hit, so purging a key or the
+    // clock passing exp still rejects the token at once.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, VerifiedToken> _verified = new(StringComparer.Ordinal);
+
+    private sealed record VerifiedToken(string Service, string Kid, SecurityKey Key, DateTime NotBefore, DateTime Expires);
 
     public async ValueTask<ServiceTokenValidationResult> ValidateAsync(string token, CancellationToken cancellationToken)
     {
         if (string.IsNullOrEmpty(token) || token.Length > MaxTokenLength)
         {
             return ServiceTokenValidationResult.Invalid("the token is empty or too long");
+        }
+
+        if (_verified.TryGetValue(token, out var known))
+        {
+            var hit = await CheckKnownAsync(known, cancellationToken);
+            if (hit is not null)
+            {
+                return hit;
+            }
+
+            _verified.TryRemove(token, out _);
         }
 
         JsonWebToken jwt;
@@ -92,7 +113,29 @@ public sealed class ServiceTokenValidator(IServiceTokenKeySource keys, TimeProvi
             return ServiceTokenValidationResult.Invalid("the token does not name an NNO service");
         }
 
+        if (_verified.Count >= MaxVerifiedTokens)
+        {
+            _verified.Clear();
+        }
+
+        _verified[token] = new VerifiedToken(service!, jwt.Kid, lookup.Key!, jwt.ValidFrom, jwt.ValidTo);
         return ServiceTokenValidationResult.Valid(service!);
+    }
+
+    /// <summary>A previously verified token: still valid when its key is still the published one and its lifetime holds.</summary>
+    private async ValueTask<ServiceTokenValidationResult?> CheckKnownAsync(VerifiedToken known, CancellationToken cancellationToken)
+    {
+        var lookup = await keys.FindAsync(known.Kid, cancellationToken);
+        if (lookup.Status != ServiceTokenKeyStatus.Found || !ReferenceEquals(lookup.Key, known.Key))
+        {
+            return null;
+        }
+
+        var skew = options.Value.ClockSkew;
+        var now = time.GetUtcNow().UtcDateTime;
+        return known.Expires > now - skew && (known.NotBefore == DateTime.MinValue || known.NotBefore <= now + skew)
+            ? ServiceTokenValidationResult.Valid(known.Service)
+            : null;
     }
 
     private TokenValidationParameters Parameters(SecurityKey key)
