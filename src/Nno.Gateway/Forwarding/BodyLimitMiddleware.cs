@@ -2,12 +2,13 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Nno.Core.Errors;
 using Nno.Gateway.Pipeline;
+using Nno.ServiceDefaults.Limits;
 
 namespace Nno.Gateway.Forwarding;
 
 /// <summary>
 /// Step 4 of gateway.md §4.1: the route's body limit. A declared <c>Content-Length</c> over the limit is answered 413 before
-/// anything is read; other bodies are counted while they stream (<see cref="LimitedRequestBody"/>). With both
+/// anything is read; other bodies are counted while they stream (<see cref="LimitedRequestStream"/>). With both
 /// <c>Content-Length</c> and <c>Transfer-Encoding</c> the length is dropped (chunked wins, gateway.md §6).
 /// </summary>
 internal sealed class BodyLimitMiddleware(RequestDelegate next)
@@ -43,7 +44,7 @@ internal sealed class BodyLimitMiddleware(RequestDelegate next)
                 serverLimit.MaxRequestBodySize = null;
             }
 
-            request.Body = new LimitedRequestBody(request.Body, limit, state);
+            request.Body = new LimitedRequestStream(request.Body, limit, state);
         }
 
         return next(context);

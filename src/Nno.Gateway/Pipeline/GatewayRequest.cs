@@ -8,7 +8,7 @@ namespace Nno.Gateway.Pipeline;
 /// What the gateway learns about one request as it passes the pipeline (gateway.md §4.1): set by the first gateway
 /// middleware, filled by the later steps and the forwarding transforms, read by the access log at completion.
 /// </summary>
-internal sealed class GatewayRequest(long startTimestamp, string? clientIp)
+internal sealed class GatewayRequest(long startTimestamp, string? clientIp) : Nno.ServiceDefaults.Limits.IRequestBodyObserver
 {
     public long StartTimestamp { get; } = startTimestamp;
 
@@ -32,6 +32,10 @@ internal sealed class GatewayRequest(long startTimestamp, string? clientIp)
 
     /// <summary>Set when the request body outgrew the route's limit while streaming.</summary>
     public bool BodyLimitExceeded { get; set; }
+
+    void Nno.ServiceDefaults.Limits.IRequestBodyObserver.OnBodyRead(int bytes) => RequestBytes += bytes;
+
+    void Nno.ServiceDefaults.Limits.IRequestBodyObserver.OnBodyLimitExceeded() => BodyLimitExceeded = true;
 
     public long UpstreamStartTimestamp { get; set; }
 

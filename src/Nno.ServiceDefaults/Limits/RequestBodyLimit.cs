@@ -63,57 +63,71 @@ public sealed class RequestBodyLimitMiddleware(RequestDelegate next, IOptions<Nn
         return next(context);
     }
 
-    internal static BadHttpRequestException TooLarge(long limit) =>
+    /// <summary>The exception a body over <paramref name="limit"/> raises (413, as Kestrel raises it).</summary>
+    public static BadHttpRequestException TooLarge(long limit) =>
         new($"The request body is larger than the limit of {limit} bytes.", StatusCodes.Status413PayloadTooLarge);
+}
 
-    /// <summary>Counts what is read and fails once more than the limit has arrived.</summary>
-    private sealed class LimitedRequestStream(Stream inner, long limit) : Stream
+/// <summary>Told what a <see cref="LimitedRequestStream"/> reads (the gateway counts request bytes for its access log).</summary>
+public interface IRequestBodyObserver
+{
+    void OnBodyRead(int bytes);
+
+    void OnBodyLimitExceeded();
+}
+
+/// <summary>
+/// A request body that counts what is read and fails with 413 once more than <paramref name="limit"/> bytes have
+/// arrived, so chunked bodies are held to the limit while streaming without being buffered.
+/// </summary>
+public sealed class LimitedRequestStream(Stream inner, long limit, IRequestBodyObserver? observer = null) : Stream
+{
+    private long _read;
+
+    public override bool CanRead => true;
+
+    public override bool CanSeek => false;
+
+    public override bool CanWrite => false;
+
+    public override long Length => throw new NotSupportedException();
+
+    public override long Position
     {
-        private long _read;
+        get => throw new NotSupportedException();
+        set => throw new NotSupportedException();
+    }
 
-        public override bool CanRead => true;
+    public override int Read(byte[] buffer, int offset, int count) => Count(inner.Read(buffer, offset, count));
 
-        public override bool CanSeek => false;
+    public override int Read(Span<byte> buffer) => Count(inner.Read(buffer));
 
-        public override bool CanWrite => false;
+    public override async Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        Count(await inner.ReadAsync(buffer.AsMemory(offset, count), cancellationToken));
 
-        public override long Length => throw new NotSupportedException();
+    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
+        Count(await inner.ReadAsync(buffer, cancellationToken));
 
-        public override long Position
+    public override void Flush()
+    {
+    }
+
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+    public override void SetLength(long value) => throw new NotSupportedException();
+
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+    private int Count(int read)
+    {
+        _read += read;
+        observer?.OnBodyRead(read);
+        if (_read > limit)
         {
-            get => throw new NotSupportedException();
-            set => throw new NotSupportedException();
+            observer?.OnBodyLimitExceeded();
+            throw RequestBodyLimitMiddleware.TooLarge(limit);
         }
 
-        public override int Read(byte[] buffer, int offset, int count) => Count(inner.Read(buffer, offset, count));
-
-        public override int Read(Span<byte> buffer) => Count(inner.Read(buffer));
-
-        public override async Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-            Count(await inner.ReadAsync(buffer.AsMemory(offset, count), cancellationToken));
-
-        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
-            Count(await inner.ReadAsync(buffer, cancellationToken));
-
-        public override void Flush()
-        {
-        }
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-        private int Count(int read)
-        {
-            _read += read;
-            if (_read > limit)
-            {
-                throw TooLarge(limit);
-            }
-
-            return read;
-        }
+        return read;
     }
 }
