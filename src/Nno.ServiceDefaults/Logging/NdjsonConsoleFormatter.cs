@@ -33,6 +33,9 @@ public sealed class NdjsonConsoleFormatter : ConsoleFormatter, IDisposable
         _reload = options.OnChange(o => _options = o);
     }
 
+    /// <summary>camelCase forms of the (finite set of) structured-logging names seen so far.</summary>
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> CamelNames = new(StringComparer.Ordinal);
+
     /// <summary>Names that are never written as fields (secrets by name).</summary>
     private static readonly HashSet<string> Redacted = new(StringComparer.OrdinalIgnoreCase)
     {
@@ -47,84 +50,160 @@ public sealed class NdjsonConsoleFormatter : ConsoleFormatter, IDisposable
             return;
         }
 
-        var buffer = new System.Buffers.ArrayBufferWriter<byte>(256);
-        using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
+        // One line per request on hot paths (the gateway's access log): buffers, writer and scope list are reused per
+        // thread; a nested call (a value whose ToString logs) gets fresh ones.
+        var cache = t_cache is { Busy: false } cached ? cached : (t_cache = new LineBuffers());
+        cache.Busy = true;
+        try
         {
-            writer.WriteStartObject();
-            var timestamp = DateTimeOffset.UtcNow;
-            writer.WriteString("timestamp", timestamp.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", System.Globalization.CultureInfo.InvariantCulture));
-            writer.WriteString("level", LevelName(logEntry.LogLevel));
-            writer.WriteString("service", _options.Service);
+            WriteLine(in logEntry, message, scopeProvider, textWriter, cache);
+        }
+        finally
+        {
+            cache.Busy = false;
+            cache.Reset();
+        }
+    }
 
-            string? requestId = null;
-            string? traceId = null;
-            var extra = new List<KeyValuePair<string, object?>>();
-            scopeProvider?.ForEachScope((scope, _) =>
-            {
-                if (scope is IEnumerable<KeyValuePair<string, object?>> pairs)
-                {
-                    foreach (var pair in pairs)
-                    {
-                        switch (pair.Key)
-                        {
-                            case "requestId":
-                                requestId = pair.Value?.ToString();
-                                break;
-                            case "traceId":
-                                traceId = pair.Value?.ToString();
-                                break;
-                            case "{OriginalFormat}":
-                                break;
-                            default:
-                                if (pair.Key is "RequestId" or "RequestPath" or "ConnectionId" or "SpanId" or "TraceId" or "ParentId")
-                                {
-                                    break;
-                                }
+    [ThreadStatic]
+    private static LineBuffers? t_cache;
 
-                                extra.Add(pair);
-                                break;
-                        }
-                    }
-                }
-            }, (object?)null);
+    private void WriteLine<TState>(in LogEntry<TState> logEntry, string? message, IExternalScopeProvider? scopeProvider, TextWriter textWriter, LineBuffers cache)
+    {
+        var writer = cache.Writer;
+        writer.WriteStartObject();
+        Span<char> timestamp = stackalloc char[24];
+        DateTimeOffset.UtcNow.TryFormat(timestamp, out var written, "yyyy-MM-dd'T'HH:mm:ss.fff'Z'", System.Globalization.CultureInfo.InvariantCulture);
+        writer.WriteString("timestamp", timestamp[..written]);
+        writer.WriteString("level", LevelName(logEntry.LogLevel));
+        writer.WriteString("service", _options.Service);
 
-            traceId ??= System.Diagnostics.Activity.Current?.TraceId.ToHexString();
-            writer.WriteString("requestId", requestId);
+        scopeProvider?.ForEachScope(static (scope, collector) => collector.Add(scope), cache);
+        writer.WriteString("requestId", cache.RequestId);
+        if (cache.TraceId is { } traceId)
+        {
             writer.WriteString("traceId", traceId);
-            writer.WriteString("message", message ?? logEntry.Exception?.Message);
-            writer.WriteString("category", logEntry.Category);
-            if (logEntry.EventId.Id != 0)
-            {
-                writer.WriteNumber("eventId", logEntry.EventId.Id);
-            }
-
-            if (logEntry.State is IReadOnlyList<KeyValuePair<string, object?>> state)
-            {
-                foreach (var pair in state)
-                {
-                    if (pair.Key != "{OriginalFormat}")
-                    {
-                        WriteField(writer, pair.Key, pair.Value);
-                    }
-                }
-            }
-
-            foreach (var pair in extra)
-            {
-                WriteField(writer, pair.Key, pair.Value);
-            }
-
-            if (logEntry.Exception is not null)
-            {
-                // Exception type and message for operators; the stack trace stays in the log, never in a response.
-                writer.WriteString("exception", logEntry.Exception.ToString());
-            }
-
-            writer.WriteEndObject();
+        }
+        else if (System.Diagnostics.Activity.Current is { } activity)
+        {
+            writer.WriteString("traceId", activity.TraceId.ToHexString());
+        }
+        else
+        {
+            writer.WriteNull("traceId");
         }
 
-        textWriter.Write(System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan));
-        textWriter.Write('\n');
+        writer.WriteString("message", message ?? logEntry.Exception?.Message);
+        writer.WriteString("category", logEntry.Category);
+        if (logEntry.EventId.Id != 0)
+        {
+            writer.WriteNumber("eventId", logEntry.EventId.Id);
+        }
+
+        if (logEntry.State is IReadOnlyList<KeyValuePair<string, object?>> state)
+        {
+            for (var i = 0; i < state.Count; i++)
+            {
+                var pair = state[i];
+                if (pair.Key != "{OriginalFormat}")
+                {
+                    WriteField(writer, pair.Key, pair.Value);
+                }
+            }
+        }
+
+        foreach (var pair in cache.Extra)
+        {
+            WriteField(writer, pair.Key, pair.Value);
+        }
+
+        if (logEntry.Exception is not null)
+        {
+            // Exception type and message for operators; the stack trace stays in the log, never in a response.
+            writer.WriteString("exception", logEntry.Exception.ToString());
+        }
+
+        writer.WriteEndObject();
+        writer.Flush();
+
+        var bytes = cache.Buffer.WrittenSpan;
+        var chars = cache.Chars(System.Text.Encoding.UTF8.GetMaxCharCount(bytes.Length) + 1);
+        var count = System.Text.Encoding.UTF8.GetChars(bytes, chars);
+        chars[count++] = '\n';
+        textWriter.Write(chars.AsSpan(0, count));
+    }
+
+    /// <summary>Per-thread buffers of one log line.</summary>
+    private sealed class LineBuffers
+    {
+        private char[] _chars = new char[1024];
+
+        public LineBuffers() => Writer = new Utf8JsonWriter(Buffer, WriterOptions);
+
+        public bool Busy { get; set; }
+
+        public System.Buffers.ArrayBufferWriter<byte> Buffer { get; } = new(1024);
+
+        public Utf8JsonWriter Writer { get; }
+
+        public List<KeyValuePair<string, object?>> Extra { get; } = [];
+
+        public string? RequestId { get; private set; }
+
+        public string? TraceId { get; private set; }
+
+        public char[] Chars(int atLeast)
+        {
+            if (_chars.Length < atLeast)
+            {
+                _chars = new char[Math.Max(atLeast, _chars.Length * 2)];
+            }
+
+            return _chars;
+        }
+
+        /// <summary>Collects a scope's fields: the request and trace ids as top-level fields, the rest as extras.</summary>
+        public void Add(object? scope)
+        {
+            if (scope is RequestContext.RequestIdMiddleware.RequestScope ids)
+            {
+                RequestId = ids.Ids.RequestId;
+                TraceId = ids.Ids.TraceId;
+                return;
+            }
+
+            if (scope is not IEnumerable<KeyValuePair<string, object?>> pairs)
+            {
+                return;
+            }
+
+            foreach (var pair in pairs)
+            {
+                switch (pair.Key)
+                {
+                    case "requestId":
+                        RequestId = pair.Value?.ToString();
+                        break;
+                    case "traceId":
+                        TraceId = pair.Value?.ToString();
+                        break;
+                    case "{OriginalFormat}" or "RequestId" or "RequestPath" or "ConnectionId" or "SpanId" or "TraceId" or "ParentId":
+                        break;
+                    default:
+                        Extra.Add(pair);
+                        break;
+                }
+            }
+        }
+
+        public void Reset()
+        {
+            Buffer.ResetWrittenCount();
+            Writer.Reset(Buffer);
+            Extra.Clear();
+            RequestId = null;
+            TraceId = null;
+        }
     }
 
     private static void WriteField(Utf8JsonWriter writer, string key, object? value)
@@ -134,7 +213,10 @@ public sealed class NdjsonConsoleFormatter : ConsoleFormatter, IDisposable
             return;
         }
 
-        var name = char.ToLowerInvariant(key[0]) + key[1..];
+        var name = char.IsLower(key[0]) ? key
+            : CamelNames.TryGetValue(key, out var known) ? known
+            : CamelNames.Count < 4096 ? CamelNames.GetOrAdd(key, static k => char.ToLowerInvariant(k[0]) + k[1..])
+            : char.ToLowerInvariant(key[0]) + key[1..];
         if (Redacted.Contains(name) || name is "timestamp" or "level" or "service" or "message" or "requestId" or "traceId")
         {
             return;

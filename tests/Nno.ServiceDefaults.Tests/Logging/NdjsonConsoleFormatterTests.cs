@@ -50,7 +50,23 @@ public sealed class NdjsonConsoleFormatterTests
         Assert.Equal("info", doc.RootElement.GetProperty("level").GetString());
     }
 
-    private static string Format(LogLevel level, string template, object?[] args, object? scope)
+    [Fact]
+    public void Write_ConsecutiveLinesOnOneThread_ShareNoFieldsOrIds()
+    {
+        var first = Format(LogLevel.Information, "first {Kind}", ["a"], new RequestIdMiddleware.RequestScope(new RequestIds("req-first", "trace-first")), new Dictionary<string, object?> { ["tenant"] = "t1" });
+        var second = Format(LogLevel.Information, "second", [], null);
+
+        using var a = JsonDocument.Parse(first);
+        Assert.Equal("t1", a.RootElement.GetProperty("tenant").GetString());
+        Assert.Equal("req-first", a.RootElement.GetProperty("requestId").GetString());
+        using var b = JsonDocument.Parse(second);
+        Assert.False(b.RootElement.TryGetProperty("tenant", out _));
+        Assert.False(b.RootElement.TryGetProperty("kind", out _));
+        Assert.Equal(JsonValueKind.Null, b.RootElement.GetProperty("requestId").ValueKind);
+        Assert.Equal("second", b.RootElement.GetProperty("message").GetString());
+    }
+
+    private static string Format(LogLevel level, string template, object?[] args, object? scope, object? secondScope = null)
     {
         var options = new NdjsonFormatterOptions { Service = "registry" };
         using var formatter = new NdjsonConsoleFormatter(new StaticOptionsMonitor(options));
@@ -58,6 +74,7 @@ public sealed class NdjsonConsoleFormatterTests
         var entry = new LogEntry<FormattedState>(level, "Test", new EventId(0), state, null, (s, _) => s.ToString());
         var scopes = new LoggerExternalScopeProvider();
         using var pushed = scope is null ? null : scopes.Push(scope);
+        using var pushedSecond = secondScope is null ? null : scopes.Push(secondScope);
         using var writer = new StringWriter();
         formatter.Write(in entry, scopes, writer);
         return writer.ToString();
