@@ -43,6 +43,7 @@ public sealed class TestPlatform : IAsyncDisposable
         TempDirectory? dataDir = null,
         FakeTimeProvider? time = null)
     {
+        var ownsDataDir = dataDir is null;
         dataDir ??= new TempDirectory();
         time ??= new FakeTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
         var all = new Dictionary<string, string?>
@@ -56,21 +57,40 @@ public sealed class TestPlatform : IAsyncDisposable
             all[key] = value;
         }
 
-        var host = PlatformHost.Build(new PlatformHostSettings
+        PlatformHost? host = null;
+        try
         {
-            Services = services,
-            Settings = all,
-            Listen = false,
-            ConfigureBuilder = (name, builder) =>
+            host = PlatformHost.Build(new PlatformHostSettings
             {
-                builder.Services.RemoveAll<TimeProvider>();
-                builder.Services.AddSingleton<TimeProvider>(time);
-                configureBuilder?.Invoke(name, builder);
-            },
-            ConfigurePipeline = configurePipeline,
-        });
-        await host.StartAsync();
-        return new TestPlatform(dataDir, host, time);
+                Services = services,
+                Settings = all,
+                Listen = false,
+                ConfigureBuilder = (name, builder) =>
+                {
+                    builder.Services.RemoveAll<TimeProvider>();
+                    builder.Services.AddSingleton<TimeProvider>(time);
+                    configureBuilder?.Invoke(name, builder);
+                },
+                ConfigurePipeline = configurePipeline,
+            });
+            await host.StartAsync();
+            return new TestPlatform(dataDir, host, time);
+        }
+        catch
+        {
+            // A platform that failed to start leaves nothing behind (a directory the caller passed in stays theirs).
+            if (host is not null)
+            {
+                await host.DisposeAsync();
+            }
+
+            if (ownsDataDir)
+            {
+                dataDir.Dispose();
+            }
+
+            throw;
+        }
     }
 
     /// <summary>A client that reaches <paramref name="service"/> in memory (no service token attached).</summary>
