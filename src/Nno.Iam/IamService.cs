@@ -10,6 +10,7 @@ using Nno.Iam.ServiceTokens;
 using Nno.Iam.SigningKeys;
 using Nno.ServiceDefaults.Data;
 using Nno.ServiceDefaults.Hosting;
+using Nno.ServiceDefaults.Idempotency;
 using Nno.ServiceDefaults.Security;
 
 namespace Nno.Iam;
@@ -27,6 +28,7 @@ public static class IamService
 
         // The database first: its migration step must run before anything that reads tables at start.
         services.AddNnoDatabase<IamDbContext>("iam");
+        services.AddNnoIdempotency<IamDbContext>();
         services.AddScoped<AuditLog>();
         services.AddSigningKeys();
 
