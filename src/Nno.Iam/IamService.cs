@@ -6,6 +6,7 @@ using Microsoft.Extensions.Hosting;
 using Nno.Core.Services;
 using Nno.Iam.Audit;
 using Nno.Iam.Data;
+using Nno.Iam.Passwords;
 using Nno.Iam.ServiceTokens;
 using Nno.Iam.SigningKeys;
 using Nno.ServiceDefaults.Data;
@@ -31,6 +32,7 @@ public static class IamService
         services.AddNnoIdempotency<IamDbContext>();
         services.AddScoped<AuditLog>();
         services.AddSigningKeys();
+        services.AddIamPasswords();
 
         services.AddOptions<ServiceTokenOptions>().BindConfiguration(ServiceTokenOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<ServiceClientOptions>().BindConfiguration(ServiceClientOptions.Section);
