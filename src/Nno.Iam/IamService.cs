@@ -33,6 +33,10 @@ public static class IamService
         services.AddScoped<AuditLog>();
         services.AddSigningKeys();
         services.AddIamPasswords();
+        services.AddOptions<IamOptions>().BindConfiguration(IamOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<Links.CallbackUrls>();
+        services.AddSingleton<Mail.OutboxSignal>();
+        services.AddScoped<Mail.EmailOutbox>();
 
         services.AddOptions<ServiceTokenOptions>().BindConfiguration(ServiceTokenOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<ServiceClientOptions>().BindConfiguration(ServiceClientOptions.Section);

@@ -40,6 +40,8 @@ public static class NnoServiceDefaults
         services.AddOptions<NnoOptions>().BindConfiguration(NnoOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<NnoLimitsOptions>().BindConfiguration(NnoLimitsOptions.Section);
         services.TryAddSingleton(TimeProvider.System);
+        // One process alone: evictions reach only this process. The host shares one channel between its apps; distributed mode replaces it.
+        services.TryAddSingleton<Evictions.ICredentialEvictionChannel, Evictions.InProcessCredentialEvictionChannel>();
 
         // Defaults below every other configuration source, so files, environment and arguments override them: the
         // framework's per-request Information lines (routing, EF commands, YARP) would otherwise cost more than the

@@ -4,9 +4,54 @@ using Nno.Iam.Data;
 
 namespace Nno.Iam.Audit;
 
-/// <summary>Event types of iam.md §4.13 written so far.</summary>
+/// <summary>The event types of iam.md §4.13.</summary>
 internal static class AuditEventTypes
 {
+    public const string UserSignedUp = "user.signed_up";
+    public const string AuthSignInSucceeded = "auth.sign_in.succeeded";
+    public const string AuthSignInFailed = "auth.sign_in.failed";
+    public const string AuthSignInLocked = "auth.sign_in.locked";
+    public const string AuthSignOut = "auth.sign_out";
+    public const string AuthMagicLinkRequested = "auth.magic_link.requested";
+    public const string AuthMagicLinkUsed = "auth.magic_link.used";
+    public const string AuthEmailVerified = "auth.email_verified";
+    public const string AuthPasswordChanged = "auth.password_changed";
+    public const string AuthTwoFactorEnabled = "auth.two_factor.enabled";
+    public const string AuthTwoFactorDisabled = "auth.two_factor.disabled";
+    public const string AuthTwoFactorSucceeded = "auth.two_factor.succeeded";
+    public const string AuthTwoFactorFailed = "auth.two_factor.failed";
+    public const string AuthTwoFactorRecoveryCodesRegenerated = "auth.two_factor.recovery_codes_regenerated";
+    public const string UserDeleted = "user.deleted";
+    public const string UserExported = "user.exported";
+    public const string NotificationQueued = "notification.queued";
+    public const string SessionRevoked = "session.revoked";
+    public const string SessionPlatformSwitched = "session.platform_switched";
+    public const string ApikeyCreated = "apikey.created";
+    public const string ApikeyRevoked = "apikey.revoked";
+    public const string DeviceApproved = "device.approved";
+    public const string DeviceDenied = "device.denied";
+    public const string DeviceTokenIssued = "device.token_issued";
+    public const string OrgCreated = "org.created";
+    public const string OrgUpdated = "org.updated";
+    public const string OrgDeleted = "org.deleted";
+    public const string MemberAdded = "member.added";
+    public const string MemberRoleChanged = "member.role_changed";
+    public const string MemberRemoved = "member.removed";
+    public const string PlatformMemberAdded = "platform_member.added";
+    public const string PlatformMemberRoleChanged = "platform_member.role_changed";
+    public const string PlatformMemberRemoved = "platform_member.removed";
+    public const string InvitationCreated = "invitation.created";
+    public const string InvitationAccepted = "invitation.accepted";
+    public const string InvitationRejected = "invitation.rejected";
+    public const string InvitationCanceled = "invitation.canceled";
+    public const string RoleMappingUpserted = "role_mapping.upserted";
+    public const string RoleMappingDeleted = "role_mapping.deleted";
+    public const string GrantCreated = "grant.created";
+    public const string GrantDeleted = "grant.deleted";
+    public const string UserRoleChanged = "user.role_changed";
+    public const string UserDisabled = "user.disabled";
+    public const string UserEnabled = "user.enabled";
+    public const string BootstrapCompleted = "bootstrap.completed";
     public const string ServiceTokenDenied = "service_token.denied";
 }
 

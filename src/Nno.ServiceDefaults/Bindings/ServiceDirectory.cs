@@ -10,6 +10,9 @@ public sealed class ServiceDirectory
 {
     private readonly ConcurrentDictionary<string, InMemoryServer> _servers = new(StringComparer.Ordinal);
 
+    /// <summary>The gateway's eviction channel shared by every application of this process (gateway.md §4.3).</summary>
+    public Evictions.InProcessCredentialEvictionChannel Evictions { get; } = new();
+
     public void Register(string service, InMemoryServer server) => _servers[service] = server;
 
     public bool TryGet(string service, out InMemoryServer server) => _servers.TryGetValue(service, out server!);

@@ -94,6 +94,7 @@ public static class NnoApplication
         if (settings.Directory is not null)
         {
             builder.Services.AddSingleton(settings.Directory);
+            builder.Services.AddSingleton<Evictions.ICredentialEvictionChannel>(settings.Directory.Evictions);
         }
 
         module.Add(builder);
