@@ -8,6 +8,7 @@ using Nno.Iam.Audit;
 using Nno.Iam.Data;
 using Nno.Iam.Passwords;
 using Nno.Iam.ServiceTokens;
+using Nno.Iam.Sessions;
 using Nno.Iam.SigningKeys;
 using Nno.ServiceDefaults.Data;
 using Nno.ServiceDefaults.Hosting;
@@ -37,6 +38,15 @@ public static class IamService
         services.AddSingleton<Links.CallbackUrls>();
         services.AddSingleton<Mail.OutboxSignal>();
         services.AddScoped<Mail.EmailOutbox>();
+        services.AddHttpContextAccessor();
+        services.AddScoped<Access.IamCallers>();
+        services.AddScoped<Evictions.IamEvictions>();
+        services.AddOptions<Sessions.SessionOptions>().BindConfiguration(Sessions.SessionOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<Mfa.MfaOptions>().BindConfiguration(Mfa.MfaOptions.Section);
+        services.AddSingleton<Mfa.OperatorMfaRule>();
+        services.AddScoped<Sessions.SessionStore>();
+        services.AddScoped<Sessions.EnrichedSessionBuilder>();
+        services.AddScoped<Permissions.EffectivePermissions>();
 
         services.AddOptions<ServiceTokenOptions>().BindConfiguration(ServiceTokenOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<ServiceClientOptions>().BindConfiguration(ServiceClientOptions.Section);
@@ -54,6 +64,7 @@ public static class IamService
         ArgumentNullException.ThrowIfNull(app);
         app.MapServiceTokens();
         app.MapJwks();
+        app.MapNnoSession();
         return app;
     }
 }

@@ -20,6 +20,9 @@ public static class NnoIdentityHeaders
     public const string Scopes = "X-Nno-Scopes";
     public const string ClientIp = "X-Nno-Client-Ip";
 
+    /// <summary>The session token the gateway asks IAM to validate (<c>GET /api/nno/session</c>); read only from the gateway's own call.</summary>
+    public const string SessionToken = "X-Nno-Session-Token";
+
     /// <summary>Sent by a service (not the gateway) to name the user it acts for; audit attribution only, grants nothing.</summary>
     public const string ActingUserId = "X-Nno-Acting-User-Id";
 
