@@ -25,30 +25,34 @@ internal sealed class EffectivePermissions(IamDbContext db, TimeProvider time)
             return All;
         }
 
-        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
-        // One round trip: the membership with its role mapping, and the unexpired grants.
+        // SQLite has no APPLY: the membership and its role mapping come from one LEFT JOIN, the grants from a second query.
         var member = await (
             from m in db.Members
             where m.OrganizationId == organizationId && m.UserId == userId
-            select new
-            {
-                m.Role,
-                Mapping = db.RolePermissions.Where(r => r.OrganizationId == organizationId && r.Role == m.Role).Select(r => r.Permissions).FirstOrDefault(),
-                Grants = db.PermissionGrants.Where(g => g.OrganizationId == organizationId && g.UserId == userId && (g.ExpiresAt == null || g.ExpiresAt > now))
-                    .Select(g => new { g.Permission, g.Granted }).ToList(),
-            }).AsNoTracking().FirstOrDefaultAsync(cancellationToken);
-        if (member is null)
-        {
-            return [];
-        }
+            join r in db.RolePermissions on new { m.OrganizationId, m.Role } equals new { r.OrganizationId, r.Role } into mappings
+            from r in mappings.DefaultIfEmpty()
+            select new { m.Role, Mapping = r == null ? null : r.Permissions }).AsNoTracking().FirstOrDefaultAsync(cancellationToken);
+        return member is null ? [] : await ForMemberAsync(member.Mapping, userId, organizationId, cancellationToken);
+    }
 
-        var result = new SortedSet<string>(Parse(member.Mapping), StringComparer.Ordinal);
-        foreach (var grant in member.Grants.Where(g => g.Granted))
+    /// <summary>
+    /// Rule 3 of §4.7 for a known tenant member whose role mapping (<paramref name="mappingJson"/>) was already read:
+    /// the mapping plus unexpired grants minus unexpired denials.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> ForMemberAsync(string? mappingJson, string userId, string organizationId, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        var grants = await db.PermissionGrants.AsNoTracking()
+            .Where(g => g.OrganizationId == organizationId && g.UserId == userId && (g.ExpiresAt == null || g.ExpiresAt > now))
+            .Select(g => new { g.Permission, g.Granted })
+            .ToListAsync(cancellationToken);
+        var result = new SortedSet<string>(Parse(mappingJson), StringComparer.Ordinal);
+        foreach (var grant in grants.Where(g => g.Granted))
         {
             result.Add(grant.Permission);
         }
 
-        foreach (var deny in member.Grants.Where(g => !g.Granted))
+        foreach (var deny in grants.Where(g => !g.Granted))
         {
             result.Remove(deny.Permission);
         }

@@ -36,7 +36,7 @@ internal sealed record EnrichedSession(
 
 /// <summary>
 /// Builds enriched sessions (iam.md §3.3, §4.2, §4.7): one query for the user's platform memberships (≤ 100 rows, which
-/// also yields <c>platforms</c>), one for the active organization and one for the permissions in it. No N+1.
+/// also yields <c>platforms</c>), one for the active organization with the caller's tenant role and its mapping, and one for unexpired grants. No N+1.
 /// </summary>
 internal sealed class EnrichedSessionBuilder(IamDbContext db, IOptions<IamOptions> iam, OperatorMfaRule mfa, EffectivePermissions permissions)
 {
@@ -59,15 +59,23 @@ internal sealed class EnrichedSessionBuilder(IamDbContext db, IOptions<IamOption
         IReadOnlyList<string> effective = isOperator ? EffectivePermissions.All : [];
         if (session.ActiveOrganizationId is { } organizationId)
         {
-            var found = await db.Organizations.AsNoTracking()
-                .Where(o => o.Id == organizationId && o.DeletedAt == null)
-                .Select(o => new { o.Id, o.Name, o.Slug, o.OrgType, o.PlatformId, MemberRole = db.Members.Where(m => m.OrganizationId == o.Id && m.UserId == user.Id).Select(m => m.Role).FirstOrDefault() })
+            // The organization, the caller's tenant role in it and that role's mapping in one query (LEFT JOINs).
+            var found = await (
+                from o in db.Organizations
+                where o.Id == organizationId && o.DeletedAt == null
+                join m in db.Members.Where(m => m.UserId == user.Id) on o.Id equals m.OrganizationId into ms
+                from m in ms.DefaultIfEmpty()
+                join r in db.RolePermissions on new { OrganizationId = o.Id, Role = m == null ? string.Empty : m.Role } equals new { r.OrganizationId, r.Role } into rs
+                from r in rs.DefaultIfEmpty()
+                select new { o.Id, o.Name, o.Slug, o.OrgType, o.PlatformId, MemberRole = m == null ? null : m.Role, Mapping = r == null ? null : r.Permissions })
+                .AsNoTracking()
                 .FirstOrDefaultAsync(cancellationToken);
             var platformRoleThere = found is null ? null : roles.GetValueOrDefault(found.PlatformId);
             if (found is not null && (isOperator || found.MemberRole is not null || platformRoleThere is "owner" or "admin"))
             {
                 organization = new ActiveOrganizationView(found.Id, found.Name, found.Slug, found.OrgType, found.PlatformId, found.MemberRole);
-                effective = await permissions.ComputeAsync(isOperator, platformRoleThere, user.Id, found.Id, cancellationToken);
+                effective = isOperator || platformRoleThere is "owner" or "admin" ? EffectivePermissions.All
+                    : await permissions.ForMemberAsync(found.Mapping, user.Id, found.Id, cancellationToken);
             }
         }
 

@@ -111,6 +111,34 @@ public sealed class EnrichedSessionTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ActiveOrganization_Member_GetsMappedPermissionsPlusGrantsMinusDenials()
+    {
+        var user = await _iam.CreateUserAsync();
+        await _iam.AddPlatformMemberAsync("plat000001", user.Id, "member");
+        await _iam.DbAsync(async db =>
+        {
+            var now = _iam.Time.GetUtcNow().ToUnixTimeMilliseconds();
+            db.Organizations.Add(new Organizations.OrganizationRecord { Id = "org0000001", PlatformId = "plat000001", Name = "Acme", Slug = "acme", OrgType = "tenant", CreatedAt = now, UpdatedAt = now });
+            db.Members.Add(new Organizations.MemberRecord { Id = "mem_x", OrganizationId = "org0000001", UserId = user.Id, Role = "member", CreatedAt = now, UpdatedAt = now });
+            db.RolePermissions.Add(new Permissions.RolePermissionsRecord { OrganizationId = "org0000001", Role = "member", Permissions = """["billing:read","billing:write"]""", UpdatedBy = "t", UpdatedAt = now });
+            db.PermissionGrants.Add(new Permissions.PermissionGrantRecord { Id = "grt_a", OrganizationId = "org0000001", UserId = user.Id, Permission = "billing:write", Granted = false, GrantedBy = "t", CreatedAt = now, ExpiresAt = now + 60_000 });
+            db.PermissionGrants.Add(new Permissions.PermissionGrantRecord { Id = "grt_b", OrganizationId = "org0000001", UserId = user.Id, Permission = "crm:read", Granted = true, GrantedBy = "t", CreatedAt = now });
+            await db.SaveChangesAsync();
+            await db.Sessions.Where(x => x.Id == user.SessionId).ExecuteUpdateAsync(u => u.SetProperty(x => x.ActiveOrganizationId, "org0000001"));
+        });
+
+        var s = Assert.NotNull(await _iam.ValidateAsync(user.Token));
+        Assert.Equal("org0000001", s.GetProperty("organization").GetProperty("id").GetString());
+        Assert.Equal("member", s.GetProperty("organization").GetProperty("role").GetString());
+        Assert.Equal(["billing:read", "crm:read"], s.GetProperty("permissions").EnumerateArray().Select(p => p.GetString()).ToList());
+
+        // The denial expires: the mapped permission is back.
+        _iam.Time.Advance(TimeSpan.FromMinutes(2));
+        s = Assert.NotNull(await _iam.ValidateAsync(user.Token));
+        Assert.Equal(["billing:read", "billing:write", "crm:read"], s.GetProperty("permissions").EnumerateArray().Select(p => p.GetString()).ToList());
+    }
+
+    [Fact]
     public async Task SlidingRenewal_AfterTwoDays_MovesExpiryForwardButNeverPastAbsolute()
     {
         var user = await _iam.CreateUserAsync();
