@@ -15,6 +15,9 @@ public sealed class GatewayPlatform : IAsyncDisposable
     /// <summary>The static service key (<c>AUTH_API_KEY</c>) of test platforms.</summary>
     public const string StaticKey = "test-static-key-0123456789abcdefghijklmnopqrstuv";
 
+    /// <summary>The second static key (<c>AUTH_API_KEY_NEXT</c>) of test platforms.</summary>
+    public const string NextStaticKey = "test-next-static-key-zyxwvutsrqponmlkjihgfedcba98";
+
     /// <summary>The bearer token of <see cref="DefaultSession"/>.</summary>
     public const string DefaultSessionToken = "default-session-token-2b7e151628aed2a6abf7158809cf4f3c";
 
@@ -77,6 +80,7 @@ public sealed class GatewayPlatform : IAsyncDisposable
         {
             ["Logging:LogLevel:Default"] = "Information",
             ["AUTH_API_KEY"] = StaticKey,
+            ["AUTH_API_KEY_NEXT"] = NextStaticKey,
             // The production 200 ms is for a warm process; a first check on a loaded test machine may need longer.
             ["Nno:Limits:ReadinessCheckTimeout"] = "00:00:10",
         };
@@ -111,6 +115,38 @@ public sealed class GatewayPlatform : IAsyncDisposable
                 }
             });
         return new GatewayPlatform(platform, recorder, tokens, logs, iam);
+    }
+
+    /// <summary>A new session of a new user that the test IAM knows; returns its token.</summary>
+    public string NewSession(out TestSession session, string role = "user", IReadOnlyDictionary<string, string>? platforms = null, string? activePlatformId = null, DateTimeOffset? expiresAt = null)
+    {
+        var suffix = Guid.NewGuid().ToString("N")[..12];
+        session = new TestSession("usr_" + suffix, "ses_" + suffix, expiresAt ?? Platform.Time.GetUtcNow().AddDays(1), role, activePlatformId, platforms);
+        var token = "tok-" + Guid.NewGuid().ToString("N") + Guid.NewGuid().ToString("N");
+        Iam.AddSession(token, session);
+        return token;
+    }
+
+    /// <summary>A new valid API key (for the <c>local</c> environment) that the test IAM knows.</summary>
+    public string NewApiKey(out TestApiKey apiKey, IReadOnlyList<string> scopes, string? platformId = null, string? platformRole = null, DateTimeOffset? expiresAt = null)
+    {
+        var suffix = Guid.NewGuid().ToString("N")[..12];
+        apiKey = new TestApiKey("key_" + suffix, "usr_" + suffix, scopes, "user", platformId, platformRole, expiresAt);
+        var key = Nno.Core.Credentials.ApiKeyFormat.Generate(Nno.Core.Environments.NnoEnvironment.Local);
+        Iam.AddApiKey(key, apiKey);
+        return key;
+    }
+
+    /// <summary>A request with <paramref name="credential"/> as its bearer token.</summary>
+    public static HttpRequestMessage Request(HttpMethod method, string url, string? credential, out string requestId)
+    {
+        var request = Request(method, url, out requestId);
+        if (credential is not null)
+        {
+            request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + credential);
+        }
+
+        return request;
     }
 
     /// <summary>A request carrying a fresh valid request id, so the upstream's record of it can be found.</summary>

@@ -62,6 +62,9 @@ public sealed class TestIam
     /// <summary>When set, IAM's service-token endpoint answers 503 (the real one is not reached).</summary>
     public volatile bool TokenEndpointDown;
 
+    /// <summary>When set, validation answers wait for it (to hold a call in flight); <see cref="HangArrived"/> signals the first arrival.</summary>
+    public volatile TaskCompletionSource? Gate;
+
     /// <summary>Completed when a hanging validation call has arrived (for tests that then move the clock).</summary>
     public TaskCompletionSource HangArrived { get; private set; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -168,6 +171,12 @@ public sealed class TestIam
     private async Task AnswerAsync(HttpContext context, Func<(int Status, object? Body)> answer)
     {
         _validationCalls.Enqueue(context.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase));
+        if (Gate is { } gate)
+        {
+            HangArrived.TrySetResult();
+            await gate.Task;
+        }
+
         switch (Mode)
         {
             case TestIamMode.ServerError:
