@@ -6,6 +6,7 @@ return args.FirstOrDefault() switch
 {
     "queue" => await QueueThroughput.RunAsync(args[1..]),
     "gateway" => await GatewayThroughput.RunAsync(args[1..]),
+    "gateway-auth" => await GatewayAuthThroughput.RunAsync(args[1..]),
     _ => Usage(),
 };
 
@@ -18,6 +19,8 @@ static int Usage()
                   embedded queue throughput (SQLite file in a temp directory, real clock)
           gateway [--concurrency N] [--warmup s] [--duration s] [--rounds N] [--access-log]
                   a trivial upstream called directly, through the gateway in memory, and through the gateway over HTTP
+          gateway-auth [--concurrency N] [--warmup s] [--duration s] [--rounds N]
+                  the same upstream through the gateway: public route vs session on a credential-cache hit vs static key
         """);
     return 2;
 }
