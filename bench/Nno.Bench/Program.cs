@@ -8,6 +8,7 @@ return args.FirstOrDefault() switch
     "queue" => await QueueThroughput.RunAsync(args[1..]),
     "gateway" => await GatewayThroughput.RunAsync(args[1..]),
     "session" => await SessionValidation.RunAsync(args[1..]),
+    "gateway-auth" => await GatewayAuthThroughput.RunAsync(args[1..]),
     _ => Usage(),
 };
 
@@ -22,6 +23,8 @@ static int Usage()
                   a trivial upstream called directly, through the gateway in memory, and through the gateway over HTTP
           session [--users N] [--sessions-per-user N] [--concurrency N] [--duration s] [--signin-duration s] [--iterations N]
                   IAM session validation on a gateway cache miss (10k users, 50k sessions) and sign-in with production hashing
+          gateway-auth [--concurrency N] [--warmup s] [--duration s] [--rounds N]
+                  the same upstream through the gateway: public route vs session on a credential-cache hit vs static key
         """);
     return 2;
 }

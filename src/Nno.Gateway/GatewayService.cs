@@ -8,6 +8,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Nno.Core.Services;
 using Nno.Gateway.AccessLog;
+using Nno.Gateway.Authentication;
 using Nno.Gateway.Forwarding;
 using Nno.Gateway.OpenApi;
 using Nno.Gateway.Pipeline;
@@ -49,6 +50,7 @@ public static class GatewayService
         services.AddSingleton<GatewayRouteTable>();
         services.AddSingleton<GatewayMetrics>();
         services.AddSingleton<UpstreamResponseRewriter>();
+        services.AddGatewayAuthentication();
 
         var proxy = services.AddReverseProxy();
         GatewayProxyConfiguration.AddTransforms(proxy);
@@ -72,8 +74,8 @@ public static class GatewayService
 
     /// <summary>
     /// The gateway's middleware, after request ids and error handling (gateway.md §4.1): access log, response headers,
-    /// path validation and route match, body limit, upstream headers and service token. Authentication, scopes, the
-    /// platform status check and rate limiting slot in between the body limit and the upstream headers.
+    /// path validation and route match, body limit, authentication, upstream headers and service token. The API-key scope
+    /// check, the platform status check and rate limiting slot in between authentication and the upstream headers.
     /// </summary>
     public static IApplicationBuilder UseGatewayPipeline(this IApplicationBuilder app)
     {
@@ -82,6 +84,7 @@ public static class GatewayService
         app.UseMiddleware<SecurityHeadersMiddleware>();
         app.UseMiddleware<RouteMatchMiddleware>();
         app.UseMiddleware<BodyLimitMiddleware>();
+        app.UseMiddleware<AuthenticationMiddleware>();
         app.UseMiddleware<UpstreamRequestHeadersMiddleware>();
         app.UseMiddleware<ServiceTokenMiddleware>();
         return app;

@@ -63,6 +63,12 @@ public sealed class PlatformHost : IAsyncDisposable
         var dataDir = Path.GetFullPath(configuration["Nno:DataDir"] ?? configuration["NNO_DATA_DIR"] ?? Path.Combine(".nno", environment));
         System.IO.Directory.CreateDirectory(dataDir);
         var secrets = ServiceClientSecrets.LoadOrCreate(dataDir);
+        var generatedStaticKey = environment == "local"
+            && (settings.Services is null || settings.Services.Contains(NnoServices.Gateway))
+            && string.IsNullOrEmpty(configuration["AUTH_API_KEY"])
+            && configuration.GetValue("Gateway:StaticKeyEnabled", true)
+                ? StaticServiceKey.LoadOrCreate(dataDir)
+                : null;
 
         var host = new PlatformHost(environment, dataDir, new ServiceDirectory());
         foreach (var module in ServiceCatalog.All)
@@ -80,6 +86,12 @@ public sealed class PlatformHost : IAsyncDisposable
             if (secrets.TryGetValue(module.Info.Name, out var own))
             {
                 perService["Nno:ServiceClientSecret"] = own;
+            }
+
+            if (module.Info.Name == NnoServices.Gateway && generatedStaticKey is not null)
+            {
+                perService["AUTH_API_KEY"] = generatedStaticKey;
+                perService["Gateway:StaticKeyFile"] = StaticServiceKey.PathFor(dataDir);
             }
 
             if (module.Info.Name == NnoServices.Iam)

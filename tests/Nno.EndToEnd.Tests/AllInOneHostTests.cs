@@ -56,6 +56,9 @@ public sealed class AllInOneHostTests
         await using var host = HostProcess.Start(data.Path);
         await host.WaitUntilHealthyAsync(StartTimeout);
         using var http = new HttpClient { BaseAddress = host.Url(NnoServices.Gateway) };
+        // The all-in-one host generated the static service key into the data directory (gateway.md §2).
+        var staticKey = (await File.ReadAllTextAsync(Path.Combine(data.Path, "secrets", "auth-api-key"))).Trim();
+        http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", staticKey);
 
         // Each row of gateway.md §3.2: the public path reaches its upstream (which, with no routes of that name yet,
         // answers its own 404 naming itself and the rewritten path).

@@ -17,6 +17,7 @@ public sealed class DistributedModeTests
     {
         using var data = new TempDirectory("nno-e2e-dist");
         var gatewaySecret = NewSecret();
+        var staticKey = NewSecret();
         var registrySecret = NewSecret();
         var iamPort = FreePort.Get();
         var registryPort = FreePort.Get();
@@ -43,10 +44,12 @@ public sealed class DistributedModeTests
             ["NNO_REGISTRY_URL"] = $"http://127.0.0.1:{registryPort}",
             ["NNO_BILLING_URL"] = $"http://127.0.0.1:{FreePort.Get()}",
             ["NNO_SERVICE_CLIENT_SECRET"] = gatewaySecret,
+            ["AUTH_API_KEY"] = staticKey,
         });
         await gateway.WaitUntilHealthyAsync(TimeSpan.FromSeconds(60));
 
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{gatewayPort}") };
+        http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", staticKey);
 
         // Through the gateway: the Registry verified the gateway's token (JWKS fetched from IAM over HTTP) and answered
         // its own 404 for a path it does not have.

@@ -35,7 +35,7 @@ public sealed class AccessLogTests(GatewayFixture fixture)
         request.Headers.TryAddWithoutValidation("User-Agent", new string('u', 300));
         request.Content = new StringContent("{\"plan\":\"growth\"}");
 
-        using var response = await Platform.Gateway.SendAsync(request);
+        using var response = await Platform.User.SendAsync(request);
         var responseBody = await response.Content.ReadAsByteArrayAsync();
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
@@ -50,7 +50,9 @@ public sealed class AccessLogTests(GatewayFixture fixture)
         Assert.Equal("billing", line.Field("upstream"));
         Assert.Equal(200, line.Field("upstreamStatus"));
         Assert.True((double)line.Field("upstreamMs")! >= 0);
-        Assert.Equal("anonymous", line.Field("principal"));
+        Assert.Equal("session", line.Field("principal"));
+        Assert.Equal(GatewayPlatform.DefaultSession.UserId, line.Field("userId"));
+        Assert.Null(line.Field("keyId"));
         Assert.Equal("127.0.0.1", line.Field("clientIp"));
         Assert.Equal(new string('u', 256), line.Field("userAgent"));
         Assert.Equal(17L, line.Field("requestBytes"));
@@ -64,7 +66,7 @@ public sealed class AccessLogTests(GatewayFixture fixture)
     {
         using var request = GatewayPlatform.Request(HttpMethod.Get, "/api/v1/iamx", out var id);
 
-        using var response = await Platform.Gateway.SendAsync(request);
+        using var response = await Platform.User.SendAsync(request);
 
         Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
         var line = await AccessLogAsync(id);
@@ -80,7 +82,7 @@ public sealed class AccessLogTests(GatewayFixture fixture)
         using var request = GatewayPlatform.Request(HttpMethod.Get, "/api/v1/stacks", out var id);
         request.Headers.Add(UpstreamRecorder.ScenarioHeader, "500-html");
 
-        using var response = await Platform.Gateway.SendAsync(request);
+        using var response = await Platform.User.SendAsync(request);
 
         Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
         var line = await AccessLogAsync(id);
@@ -95,7 +97,7 @@ public sealed class AccessLogTests(GatewayFixture fixture)
     {
         using var request = GatewayPlatform.Request(HttpMethod.Get, "/health", out var id);
 
-        using var response = await Platform.Gateway.SendAsync(request);
+        using var response = await Platform.User.SendAsync(request);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var line = await AccessLogAsync(id);
@@ -125,7 +127,7 @@ public sealed class AccessLogTests(GatewayFixture fixture)
                 request.Headers.Add(UpstreamRecorder.ScenarioHeader, scenario);
             }
 
-            using var response = await Platform.Gateway.SendAsync(request);
+            using var response = await Platform.User.SendAsync(request);
             await AccessLogAsync(id);
         }
 

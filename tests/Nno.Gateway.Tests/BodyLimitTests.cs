@@ -27,7 +27,7 @@ public sealed class BodyLimitTests(GatewayFixture fixture)
         request.Content = chunked ? new StreamContent(new UnknownLengthStream(Body(2 * MiB))) : new ByteArrayContent(Body(2 * MiB));
         request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
 
-        using var response = await Platform.Gateway.SendAsync(request);
+        using var response = await Platform.User.SendAsync(request);
 
         var error = await Http.AssertEnvelopeAsync(response, HttpStatusCode.RequestEntityTooLarge, "PAYLOAD_TOO_LARGE");
         Assert.Equal(MiB, error.GetProperty("details").GetProperty("limitBytes").GetInt64());
@@ -47,7 +47,7 @@ public sealed class BodyLimitTests(GatewayFixture fixture)
         using var request = GatewayPlatform.Request(HttpMethod.Post, "/api/v1/cli/k3m9p2xw7q/bundles", out var id);
         request.Content = chunked ? new StreamContent(new UnknownLengthStream(body)) : new ByteArrayContent(body);
 
-        using var response = await Platform.Gateway.SendAsync(request);
+        using var response = await Platform.User.SendAsync(request);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal(body, Platform.Recorder.One(id).Body);
@@ -60,7 +60,7 @@ public sealed class BodyLimitTests(GatewayFixture fixture)
         using var request = GatewayPlatform.Request(HttpMethod.Put, "/api/v1/stacks/stk_1", out var id);
         request.Content = new StreamContent(new UnknownLengthStream(body));
 
-        using var response = await Platform.Gateway.SendAsync(request);
+        using var response = await Platform.User.SendAsync(request);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal(body, Platform.Recorder.One(id).Body);
@@ -75,7 +75,7 @@ public sealed class BodyLimitTests(GatewayFixture fixture)
         request.Content.Headers.ContentLength = 1000;
         request.Headers.TransferEncodingChunked = true;
 
-        using var response = await Platform.Gateway.SendAsync(request);
+        using var response = await Platform.User.SendAsync(request);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var recorded = Platform.Recorder.One(id);

@@ -39,7 +39,7 @@ public sealed class DegradedGatewayTests : IAsyncLifetime
         });
         listener.Start();
 
-        using var response = await _platform.Gateway.PostAsync(path, new StringContent("{}"));
+        using var response = await _platform.Service.PostAsync(path, new StringContent("{}"));
 
         var error = await Http.AssertEnvelopeAsync(response, HttpStatusCode.ServiceUnavailable, "SERVICE_UNAVAILABLE");
         Assert.Equal(service, error.GetProperty("details").GetProperty("service").GetString());
@@ -87,12 +87,12 @@ public sealed class DegradedGatewayTests : IAsyncLifetime
         try
         {
             // With a token the request gets as far as the (missing) upstream.
-            using var forwarded = await _platform.Gateway.GetAsync("/api/v1/billing/plans");
+            using var forwarded = await _platform.Service.GetAsync("/api/v1/billing/plans");
             var error = await Http.AssertEnvelopeAsync(forwarded, HttpStatusCode.ServiceUnavailable, "SERVICE_UNAVAILABLE");
             Assert.Equal("billing", error.GetProperty("details").GetProperty("service").GetString());
 
             _platform.Tokens.Fail = true;
-            using var refused = await _platform.Gateway.GetAsync("/api/v1/billing/plans");
+            using var refused = await _platform.Service.GetAsync("/api/v1/billing/plans");
             var tokenError = await Http.AssertEnvelopeAsync(refused, HttpStatusCode.ServiceUnavailable, "SERVICE_UNAVAILABLE");
             Assert.Equal(System.Text.Json.JsonValueKind.Null, tokenError.GetProperty("details").ValueKind);
             Assert.Equal("5", Http.Header(refused, "Retry-After"));

@@ -52,15 +52,16 @@ public sealed class DistributedModeTests : IAsyncLifetime
         request.Headers.TryAddWithoutValidation("X-Nno-Role", "platform-admin");
         request.Content = new StringContent("{\"plan\":\"scale\"}");
 
-        using var response = await _platform.Gateway.SendAsync(request);
+        using var response = await _platform.Service.SendAsync(request);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var upstream = _recorder.One(id);
         Assert.Equal("/checkout", upstream.RawPath);
         Assert.Equal(query, upstream.RawQuery);
         Assert.Equal($"127.0.0.1:{_billingPort}", upstream.Header("Host"));
-        Assert.Equal("anonymous", upstream.Header("X-Nno-Auth"));
-        Assert.Null(upstream.Header("X-Nno-Role"));
+        // The static key's identity replaces the forged role.
+        Assert.Equal("service", upstream.Header("X-Nno-Auth"));
+        Assert.Equal("service", upstream.Header("X-Nno-Role"));
         Assert.Equal("Bearer " + FakeServiceTokenProvider.Token, upstream.Header("Authorization"));
         // One traceparent, written by the gateway with its own span as parent.
         var traceparent = upstream.Header("traceparent")!;
@@ -72,7 +73,7 @@ public sealed class DistributedModeTests : IAsyncLifetime
     [Fact]
     public async Task HttpCluster_ConnectionRefused_Returns503()
     {
-        using var response = await _platform.Gateway.GetAsync("/api/v1/iam/nno/session");
+        using var response = await _platform.Service.GetAsync("/api/v1/iam/nno/session");
 
         var error = await Http.AssertEnvelopeAsync(response, HttpStatusCode.ServiceUnavailable, "SERVICE_UNAVAILABLE");
         Assert.Equal("iam", error.GetProperty("details").GetProperty("service").GetString());
@@ -85,7 +86,7 @@ public sealed class DistributedModeTests : IAsyncLifetime
         using var request = new HttpRequestMessage(HttpMethod.Get, "/api/v1/billing/invoices");
         request.Headers.Add(UpstreamRecorder.ScenarioHeader, "500-html");
 
-        using var response = await _platform.Gateway.SendAsync(request);
+        using var response = await _platform.Service.SendAsync(request);
 
         await Http.AssertEnvelopeAsync(response, HttpStatusCode.BadGateway, "BAD_GATEWAY");
     }
@@ -103,7 +104,7 @@ public sealed class RouteConfigurationTests
         var settings = new NnoApplicationSettings
         {
             Listen = false,
-            Settings = new Dictionary<string, string?> { [key] = value, ["Logging:LogLevel:Default"] = "None" },
+            Settings = new Dictionary<string, string?> { [key] = value, ["Logging:LogLevel:Default"] = "None", ["Gateway:StaticKeyEnabled"] = "false" },
         };
         try
         {

@@ -21,7 +21,7 @@ public sealed class FailureMappingTests(GatewayFixture fixture)
         }
 
         request.Headers.Add(UpstreamRecorder.ScenarioHeader, scenario);
-        return await Platform.Gateway.SendAsync(request);
+        return await Platform.User.SendAsync(request);
     }
 
     [Fact]

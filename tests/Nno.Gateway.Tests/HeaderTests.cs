@@ -20,7 +20,7 @@ public sealed class HeaderTests(GatewayFixture fixture)
         request.Headers.TryAddWithoutValidation("X-NNO-PLATFORMS", "other:owner");
         request.Headers.TryAddWithoutValidation("X-Nno-Auth", "service");
         request.Headers.TryAddWithoutValidation("X-Nno-Client-Ip", "10.9.9.9");
-        request.Headers.TryAddWithoutValidation("Authorization", "Bearer client-credential");
+        request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + GatewayPlatform.DefaultSessionToken);
         request.Headers.TryAddWithoutValidation("Cookie", "nno.session_token=cookie-credential");
         request.Headers.TryAddWithoutValidation("Proxy-Authorization", "Basic cHJveHk6c2VjcmV0");
         request.Headers.TryAddWithoutValidation("X-Forwarded-For", "6.6.6.6");
@@ -28,13 +28,17 @@ public sealed class HeaderTests(GatewayFixture fixture)
         request.Headers.TryAddWithoutValidation("X-Forwarded-Prefix", "/evil");
         request.Headers.TryAddWithoutValidation("X-Custom", "kept");
 
-        using var response = await Platform.Gateway.SendAsync(request);
+        using var response = await Platform.User.SendAsync(request);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var upstream = Platform.Recorder.One(id);
         var identityHeaders = upstream.Headers.Keys.Where(k => k.StartsWith("X-Nno-", StringComparison.OrdinalIgnoreCase)).Order(StringComparer.Ordinal).ToArray();
-        Assert.Equal(["X-Nno-Auth", "X-Nno-Client-Ip"], identityHeaders);
-        Assert.Equal("anonymous", upstream.Header("X-Nno-Auth"));
+        Assert.Equal(["X-Nno-Auth", "X-Nno-Client-Ip", "X-Nno-Platform-Id", "X-Nno-Platform-Role", "X-Nno-Platforms", "X-Nno-Role", "X-Nno-Session-Id", "X-Nno-User-Id"], identityHeaders);
+        Assert.Equal("session", upstream.Header("X-Nno-Auth"));
+        Assert.Equal(GatewayPlatform.DefaultSession.UserId, upstream.Header("X-Nno-User-Id"));
+        Assert.Equal("user", upstream.Header("X-Nno-Role"));
+        Assert.Equal("", upstream.Header("X-Nno-Platform-Id"));
+        Assert.Equal("", upstream.Header("X-Nno-Platforms"));
         Assert.Equal("127.0.0.1", upstream.Header("X-Nno-Client-Ip"));
         Assert.Equal("Bearer " + FakeServiceTokenProvider.Token, upstream.Header("Authorization"));
         Assert.Null(upstream.Header("Cookie"));
@@ -60,7 +64,7 @@ public sealed class HeaderTests(GatewayFixture fixture)
         request.Headers.Trailer.Add("X-Checksum");
         request.Content = new StringContent("{}", Encoding.UTF8, "application/json");
 
-        using var response = await Platform.Gateway.SendAsync(request);
+        using var response = await Platform.User.SendAsync(request);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var upstream = Platform.Recorder.One(id);
@@ -78,7 +82,7 @@ public sealed class HeaderTests(GatewayFixture fixture)
         using var request = GatewayPlatform.Request(HttpMethod.Get, "/api/v1/platforms/k3m9p2xw7q", out _);
         request.Headers.Add(UpstreamRecorder.ScenarioHeader, "hop-by-hop");
 
-        using var response = await Platform.Gateway.SendAsync(request);
+        using var response = await Platform.User.SendAsync(request);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         foreach (var name in new[] { "Connection", "X-Secret", "X-Nno-Internal", "X-Nno-Cache-Evict", "Server", "X-Powered-By", "Keep-Alive" })
@@ -98,7 +102,7 @@ public sealed class HeaderTests(GatewayFixture fixture)
         using var request = GatewayPlatform.Request(HttpMethod.Post, path, out _);
         request.Headers.Add(UpstreamRecorder.ScenarioHeader, "set-cookie");
 
-        using var response = await Platform.Gateway.SendAsync(request);
+        using var response = await Platform.User.SendAsync(request);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal(kept ? "upstream_session=abc; Path=/; HttpOnly" : null, Http.Header(response, "Set-Cookie"));
@@ -112,7 +116,7 @@ public sealed class HeaderTests(GatewayFixture fixture)
     {
         using var request = GatewayPlatform.Request(HttpMethod.Get, path, out var id);
 
-        using var response = await Platform.Gateway.SendAsync(request);
+        using var response = await Platform.User.SendAsync(request);
 
         Assert.Equal("nosniff", Http.Header(response, "X-Content-Type-Options"));
         Assert.Equal("no-referrer", Http.Header(response, "Referrer-Policy"));
@@ -130,7 +134,7 @@ public sealed class HeaderTests(GatewayFixture fixture)
         request.Content.Headers.ContentType = MediaTypeHeaderValue.Parse("application/json; charset=utf-8");
         request.Headers.TryAddWithoutValidation("Stripe-Signature", "t=1700000000,v1=5257a869e7ecebeda32affa62cdca3fa51cad7e77a0e56ff536d0ce8e108d8bd");
 
-        using var response = await Platform.Gateway.SendAsync(request);
+        using var response = await Platform.User.SendAsync(request);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var upstream = Platform.Recorder.One(id);
@@ -152,7 +156,7 @@ public sealed class HeaderTests(GatewayFixture fixture)
         request.Headers.TryAddWithoutValidation("X-GitHub-Event", "workflow_run");
         request.Headers.TryAddWithoutValidation("X-GitHub-Delivery", "72d3162e-cc78-11e3-81ab-4c9367dc0958");
 
-        using var response = await Platform.Gateway.SendAsync(request);
+        using var response = await Platform.User.SendAsync(request);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var upstream = Platform.Recorder.One(id);

@@ -13,7 +13,7 @@ public sealed class RequestIdTests(GatewayFixture fixture)
         var marker = Guid.NewGuid().ToString("N");
         using var request = new HttpRequestMessage(HttpMethod.Get, "/api/v1/platforms/" + marker);
         configure(request);
-        var response = await Platform.Gateway.SendAsync(request);
+        var response = await Platform.User.SendAsync(request);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var upstream = Assert.Single(Platform.Recorder.All, r => r.RawPath.EndsWith(marker, StringComparison.Ordinal));
         return (response, upstream);

@@ -33,7 +33,7 @@ public sealed class RoutingTests(GatewayFixture fixture)
             request.Content = new StringContent("""{"name":"x"}""", System.Text.Encoding.UTF8, "application/json");
         }
 
-        using var response = await Platform.Gateway.SendAsync(request);
+        using var response = await Platform.User.SendAsync(request);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var recorded = Platform.Recorder.One(id);
@@ -57,7 +57,7 @@ public sealed class RoutingTests(GatewayFixture fixture)
         var id = "q-" + Guid.NewGuid().ToString("N");
         request.Headers.Add("X-Request-Id", id);
 
-        using var response = await Platform.Gateway.SendAsync(request);
+        using var response = await Platform.User.SendAsync(request);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal(query, Platform.Recorder.One(id).RawQuery);
@@ -84,7 +84,7 @@ public sealed class RoutingTests(GatewayFixture fixture)
     {
         using var request = GatewayPlatform.Request(HttpMethod.Get, path, out var id);
 
-        using var response = await Platform.Gateway.SendAsync(request);
+        using var response = await Platform.User.SendAsync(request);
 
         var error = await Http.AssertEnvelopeAsync(response, HttpStatusCode.NotFound, "NOT_FOUND");
         Assert.Equal(System.Text.Json.JsonValueKind.Null, error.GetProperty("details").ValueKind);
@@ -111,7 +111,7 @@ public sealed class RoutingTests(GatewayFixture fixture)
                 request.Headers.TryAddWithoutValidation("Authorization", authorization);
             }
 
-            using var response = await Platform.Gateway.SendAsync(request);
+            using var response = await Platform.User.SendAsync(request);
 
             await Http.AssertEnvelopeAsync(response, HttpStatusCode.NotFound, "NOT_FOUND");
             Assert.Empty(Platform.Recorder.For(id));
@@ -126,7 +126,7 @@ public sealed class RoutingTests(GatewayFixture fixture)
     {
         using var request = GatewayPlatform.Request(HttpMethod.Get, path, out var id);
 
-        using var response = await Platform.Gateway.SendAsync(request);
+        using var response = await Platform.User.SendAsync(request);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal(path.Replace("/api/v1/iam", "/api", StringComparison.Ordinal), Platform.Recorder.One(id).RawPath);
@@ -155,7 +155,7 @@ public sealed class RoutingTests(GatewayFixture fixture)
         var id = "m-" + Guid.NewGuid().ToString("N");
         request.Headers.Add("X-Request-Id", id);
 
-        using var response = await Platform.Gateway.SendAsync(request);
+        using var response = await Platform.User.SendAsync(request);
 
         var error = await Http.AssertEnvelopeAsync(response, HttpStatusCode.BadRequest, "VALIDATION_ERROR");
         Assert.True(error.GetProperty("details").GetProperty("fields").TryGetProperty("path", out _));
@@ -173,7 +173,7 @@ public sealed class RoutingTests(GatewayFixture fixture)
         var id = "d-" + Guid.NewGuid().ToString("N");
         request.Headers.Add("X-Request-Id", id);
 
-        using var response = await Platform.Gateway.SendAsync(request);
+        using var response = await Platform.User.SendAsync(request);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Single(Platform.Recorder.For(id));
@@ -187,7 +187,7 @@ public sealed class RoutingTests(GatewayFixture fixture)
     {
         using var request = GatewayPlatform.Request(new HttpMethod(method), path, out var id);
 
-        using var response = await Platform.Gateway.SendAsync(request);
+        using var response = await Platform.User.SendAsync(request);
 
         await Http.AssertEnvelopeAsync(response, HttpStatusCode.MethodNotAllowed, "METHOD_NOT_ALLOWED");
         Assert.DoesNotContain("TRACE", Http.Header(response, "Allow"), StringComparison.Ordinal);
@@ -204,7 +204,7 @@ public sealed class RoutingTests(GatewayFixture fixture)
         request.Headers.Add("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==");
         request.Headers.Add("Sec-WebSocket-Version", "13");
 
-        using var response = await Platform.Gateway.SendAsync(request);
+        using var response = await Platform.User.SendAsync(request);
 
         await Http.AssertEnvelopeAsync(response, HttpStatusCode.NotImplemented, "NOT_IMPLEMENTED");
         Assert.Empty(Platform.Recorder.For(id));

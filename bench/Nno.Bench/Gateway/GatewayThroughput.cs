@@ -26,6 +26,9 @@ public static class GatewayThroughput
     private static readonly JsonSerializerOptions JsonOptions = new() { PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
     private static readonly byte[] PingBody = """{"ok":true,"service":"bench-upstream"}"""u8.ToArray();
 
+    /// <summary>The gateway needs a credential on every non-public route; the static key costs one HMAC and no I/O.</summary>
+    internal const string StaticKey = "bench-static-key-0123456789abcdefghijklmnop";
+
     public static async Task<int> RunAsync(string[] args)
     {
         var options = Options.Parse(args);
@@ -183,7 +186,7 @@ public static class GatewayThroughput
     {
         for (var i = 0; i < iterations; i++)
         {
-            using var request = new HttpRequestMessage(HttpMethod.Get, uri);
+            using var request = NewRequest(uri);
             using var response = await client.SendAsync(request, CancellationToken.None);
             _ = await response.Content.ReadAsByteArrayAsync();
             if (response.StatusCode != HttpStatusCode.OK)
@@ -205,7 +208,17 @@ public static class GatewayThroughput
         AcceptsServiceTokens = false,
     };
 
-    private static async Task<Sample> MeasureAsync(HttpMessageInvoker client, Uri uri, Options options)
+    private static HttpRequestMessage NewRequest(Uri uri)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Get, uri);
+        request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + StaticKey);
+        return request;
+    }
+
+    internal static Task<Sample> MeasureAsync(HttpMessageInvoker client, Uri uri, Options options, Func<Uri, HttpRequestMessage>? newRequest = null) =>
+        MeasureAsync(client, uri, options.Duration, options.Concurrency, newRequest);
+
+    internal static async Task<Sample> MeasureAsync(HttpMessageInvoker client, Uri uri, TimeSpan duration, int concurrency, Func<Uri, HttpRequestMessage>? newRequest)
     {
         GC.Collect();
         GC.WaitForPendingFinalizers();
@@ -214,22 +227,23 @@ public static class GatewayThroughput
         using var process = Process.GetCurrentProcess();
         var cpuBefore = process.TotalProcessorTime;
         var clock = Stopwatch.StartNew();
-        var (count, errors, latencies) = await RunLoopsAsync(client, uri, options.Concurrency, options.Duration, record: true);
+        var (count, errors, latencies) = await RunLoopsAsync(client, uri, concurrency, duration, record: true, newRequest);
         var elapsed = clock.Elapsed;
         process.Refresh();
         return new Sample(count, errors, elapsed, latencies, GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore, GC.CollectionCount(0) - gcBefore,
             process.TotalProcessorTime - cpuBefore);
     }
 
-    private sealed record Sample(long Count, long Errors, TimeSpan Elapsed, List<double> LatenciesMs, long AllocatedBytes, int Gen0Collections, TimeSpan Cpu);
+    internal sealed record Sample(long Count, long Errors, TimeSpan Elapsed, List<double> LatenciesMs, long AllocatedBytes, int Gen0Collections, TimeSpan Cpu);
 
-    private static async Task<(long Count, long Errors, List<double> LatenciesMs)> RunLoopsAsync(HttpMessageInvoker client, Uri uri, int concurrency, TimeSpan duration, bool record)
+    internal static async Task<(long Count, long Errors, List<double> LatenciesMs)> RunLoopsAsync(HttpMessageInvoker client, Uri uri, int concurrency, TimeSpan duration, bool record, Func<Uri, HttpRequestMessage>? newRequest = null)
     {
+        newRequest ??= NewRequest;
         var deadline = Stopwatch.GetTimestamp() + (long)(duration.TotalSeconds * Stopwatch.Frequency);
         var loops = new Task<(long, long, List<double>)>[concurrency];
         for (var i = 0; i < concurrency; i++)
         {
-            loops[i] = Task.Run(() => LoopAsync(client, uri, deadline, record));
+            loops[i] = Task.Run(() => LoopAsync(client, uri, deadline, record, newRequest));
         }
 
         var results = await Task.WhenAll(loops);
@@ -242,7 +256,7 @@ public static class GatewayThroughput
         return (results.Sum(r => r.Item1), results.Sum(r => r.Item2), latencies);
     }
 
-    private static async Task<(long, long, List<double>)> LoopAsync(HttpMessageInvoker client, Uri uri, long deadline, bool record)
+    private static async Task<(long, long, List<double>)> LoopAsync(HttpMessageInvoker client, Uri uri, long deadline, bool record, Func<Uri, HttpRequestMessage> newRequest)
     {
         var buffer = new byte[4096];
         var latencies = new List<double>(record ? 100_000 : 0);
@@ -250,7 +264,7 @@ public static class GatewayThroughput
         while (Stopwatch.GetTimestamp() < deadline)
         {
             var start = Stopwatch.GetTimestamp();
-            using var request = new HttpRequestMessage(HttpMethod.Get, uri);
+            using var request = newRequest(uri);
             using var response = await client.SendAsync(request, CancellationToken.None);
             await using (var body = await response.Content.ReadAsStreamAsync())
             {
@@ -279,13 +293,14 @@ public static class GatewayThroughput
     private static double Percentile(List<double> sorted, double p) =>
         sorted.Count == 0 ? 0 : sorted[Math.Min(sorted.Count - 1, (int)(p * sorted.Count))];
 
-    private static Dictionary<string, string?> Settings(string logLevel, params (string Key, string Value)[] values)
+    internal static Dictionary<string, string?> Settings(string logLevel, params (string Key, string Value)[] values)
     {
         var settings = new Dictionary<string, string?>
         {
             ["Logging:LogLevel:Default"] = logLevel,
             ["Nno:Environment"] = "local",
             ["Nno:DataDir"] = Path.Combine(Path.GetTempPath(), "nno-bench-gateway"),
+            ["AUTH_API_KEY"] = StaticKey,
         };
         foreach (var (key, value) in values)
         {
@@ -295,9 +310,9 @@ public static class GatewayThroughput
         return settings;
     }
 
-    private static string Port(int port) => port.ToString(CultureInfo.InvariantCulture);
+    internal static string Port(int port) => port.ToString(CultureInfo.InvariantCulture);
 
-    private static int FreePort()
+    internal static int FreePort()
     {
         using var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
         listener.Start();
@@ -305,7 +320,7 @@ public static class GatewayThroughput
     }
 
     /// <summary>One variant's numbers.</summary>
-    private sealed record Result(double RequestsPerSecond, long Requests, long Errors, double P50Ms, double P99Ms, double AllocatedBytesPerRequest, int Gen0Collections, double CpuMicrosecondsPerRequest)
+    internal sealed record Result(double RequestsPerSecond, long Requests, long Errors, double P50Ms, double P99Ms, double AllocatedBytesPerRequest, int Gen0Collections, double CpuMicrosecondsPerRequest)
     {
         public static Result From(List<Sample> samples)
         {
@@ -324,7 +339,7 @@ public static class GatewayThroughput
         }
     }
 
-    private sealed record Options(int Concurrency, TimeSpan Warmup, TimeSpan Duration, int Rounds, bool AccessLog, string? Only, bool InProcess)
+    internal sealed record Options(int Concurrency, TimeSpan Warmup, TimeSpan Duration, int Rounds, bool AccessLog, string? Only, bool InProcess)
     {
         public static Options Parse(string[] args)
         {
@@ -370,7 +385,7 @@ public static class GatewayThroughput
     }
 
     /// <summary>The gateway's service token for the benchmark: a fixed value (no IAM runs here).</summary>
-    private sealed class FixedServiceToken : IServiceTokenProvider
+    internal sealed class FixedServiceToken : IServiceTokenProvider
     {
         public ValueTask<string> GetTokenAsync(CancellationToken cancellationToken) => ValueTask.FromResult("bench-service-token");
     }

@@ -72,6 +72,8 @@ internal sealed class AccessLogMiddleware(RequestDelegate next, ILoggerFactory l
             state.UpstreamStatus,
             state.UpstreamMs is { } ms ? Math.Round(ms, 2) : null,
             state.Principal,
+            state.Identity?.UserId,
+            state.Identity?.KeyId,
             state.ClientIp,
             userAgent.Length == 0 ? null : userAgent,
             state.RequestBytes,

@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using Microsoft.AspNetCore.Http;
+using Nno.Core.Identity;
+using Nno.Gateway.Authentication;
 using Nno.Gateway.Pipeline;
 using Nno.ServiceDefaults.RequestContext;
 
@@ -29,8 +31,13 @@ internal sealed class UpstreamRequestHeadersMiddleware(RequestDelegate next)
         headers.Remove("Authorization");
         headers.Remove("Cookie");
 
-        headers["X-Nno-Auth"] = state.Principal;
-        headers["X-Nno-Client-Ip"] = state.ClientIp ?? string.Empty;
+        // Authentication always sets the identity of a routed request; anonymous is the public-route principal.
+        foreach (var (name, value) in (state.Identity ?? ResolvedPrincipal.Anonymous).Headers)
+        {
+            headers[name] = value;
+        }
+
+        headers[NnoIdentityHeaders.ClientIp] = state.ClientIp ?? string.Empty;
 
         if (Activity.Current is { IdFormat: ActivityIdFormat.W3C } activity)
         {

@@ -4,6 +4,8 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Primitives;
 using Nno.Core.Errors;
 using Nno.Core.Services;
+using Nno.ServiceDefaults.Evictions;
+using Nno.Gateway.Authentication;
 using Nno.Gateway.Pipeline;
 using Nno.Gateway.Routing;
 using Yarp.ReverseProxy.Transforms;
@@ -12,11 +14,11 @@ namespace Nno.Gateway.Forwarding;
 
 /// <summary>
 /// The response side of gateway.md §4.8 and §4.10, run once the upstream's status and headers have been copied:
-/// removes hop-by-hop headers, <c>Server</c>, <c>X-Powered-By</c>, every <c>X-Nno-*</c> header and (unless the upstream
+/// evicts cached credentials IAM names in <c>X-Nno-Cache-Evict</c>, removes hop-by-hop headers, <c>Server</c>, <c>X-Powered-By</c>, every <c>X-Nno-*</c> header and (unless the upstream
 /// is IAM) <c>Set-Cookie</c>; turns a non-ASCII header value or a 5xx without the error envelope into 502. Only 5xx
 /// bodies are buffered (to check them); every other body streams through untouched.
 /// </summary>
-internal sealed partial class UpstreamResponseRewriter(ILogger<UpstreamResponseRewriter> logger, GatewayMetrics metrics)
+internal sealed partial class UpstreamResponseRewriter(ILogger<UpstreamResponseRewriter> logger, GatewayMetrics metrics, CredentialCache credentials)
 {
     /// <summary>A 5xx body larger than this is not an error envelope.</summary>
     public const int MaxEnvelopeBytes = 64 * 1024;
@@ -49,6 +51,11 @@ internal sealed partial class UpstreamResponseRewriter(ILogger<UpstreamResponseR
         if (route.Service != NnoServices.Iam)
         {
             headers.Remove("Set-Cookie");
+        }
+        else if (headers.TryGetValue(CredentialEviction.HeaderName, out var evict))
+        {
+            // Only IAM's word evicts (gateway.md §4.3); the header itself is stripped below with every X-Nno-* header.
+            credentials.Evict(CredentialEviction.Parse(evict.ToString()));
         }
 
         List<string>? internalHeaders = null;

@@ -21,8 +21,11 @@ internal sealed class GatewayRequest(long startTimestamp, string? clientIp) : Nn
     /// <summary>True for the gateway's own endpoints (<c>/health</c>, <c>/health/ready</c>, <c>/openapi/v1.json</c>).</summary>
     public bool IsOwnEndpoint { get; set; }
 
+    /// <summary>The authenticated caller (gateway.md §4.3); null until authentication ran (own endpoints, rejected requests).</summary>
+    public Authentication.ResolvedPrincipal? Identity { get; set; }
+
     /// <summary>How the caller was authenticated: <c>anonymous</c>, <c>session</c>, <c>apikey</c> or <c>service</c>.</summary>
-    public string Principal { get; set; } = "anonymous";
+    public string Principal => Identity?.Kind ?? Nno.Core.Identity.NnoIdentityHeaders.AuthKinds.Anonymous;
 
     /// <summary>The error code when the gateway itself produced the response.</summary>
     public string? ErrorCode { get; set; }

@@ -12,34 +12,75 @@ namespace Nno.Gateway.Tests.Support;
 /// </summary>
 public sealed class GatewayPlatform : IAsyncDisposable
 {
-    private GatewayPlatform(TestPlatform platform, UpstreamRecorder recorder, FakeServiceTokenProvider tokens, LogSink logs)
+    /// <summary>The static service key (<c>AUTH_API_KEY</c>) of test platforms.</summary>
+    public const string StaticKey = "test-static-key-0123456789abcdefghijklmnopqrstuv";
+
+    /// <summary>The second static key (<c>AUTH_API_KEY_NEXT</c>) of test platforms.</summary>
+    public const string NextStaticKey = "test-next-static-key-zyxwvutsrqponmlkjihgfedcba98";
+
+    /// <summary>The bearer token of <see cref="DefaultSession"/>.</summary>
+    public const string DefaultSessionToken = "default-session-token-2b7e151628aed2a6abf7158809cf4f3c";
+
+    /// <summary>A plain user session every test platform's IAM knows.</summary>
+    public static readonly TestSession DefaultSession = new("usr_default01", "ses_default01", new DateTimeOffset(2026, 3, 1, 0, 0, 0, TimeSpan.Zero));
+
+    private GatewayPlatform(TestPlatform platform, UpstreamRecorder recorder, FakeServiceTokenProvider? tokens, LogSink logs, TestIam iam)
     {
         Platform = platform;
         Recorder = recorder;
-        Tokens = tokens;
+        FakeTokens = tokens;
         Logs = logs;
+        Iam = iam;
         Gateway = platform.Client(NnoServices.Gateway);
+        User = WithBearer(DefaultSessionToken);
+        Service = WithBearer(StaticKey);
     }
 
     public TestPlatform Platform { get; }
 
     public UpstreamRecorder Recorder { get; }
 
-    public FakeServiceTokenProvider Tokens { get; }
+    /// <summary>The gateway's fake service token; throws when the platform uses the real one.</summary>
+    public FakeServiceTokenProvider Tokens => FakeTokens ?? throw new InvalidOperationException("This platform uses real service tokens.");
+
+    public FakeServiceTokenProvider? FakeTokens { get; }
+
+    /// <summary>The test IAM in front of IAM's pipeline (canned sessions and API keys, call counters, outages).</summary>
+    public TestIam Iam { get; }
 
     public LogSink Logs { get; }
 
-    /// <summary>A client into the gateway's pipeline (in memory).</summary>
+    /// <summary>A client into the gateway's pipeline (in memory), sending no credential of its own.</summary>
     public HttpClient Gateway { get; }
 
-    public static async Task<GatewayPlatform> StartAsync(IReadOnlyCollection<string>? services = null, IDictionary<string, string?>? settings = null)
+    /// <summary>A client into the gateway that authenticates as <see cref="DefaultSession"/> unless a request has its own <c>Authorization</c>.</summary>
+    public HttpClient User { get; }
+
+    /// <summary>A client into the gateway that authenticates with the static service key unless a request has its own <c>Authorization</c>.</summary>
+    public HttpClient Service { get; }
+
+    /// <summary>A client into the gateway that sends <paramref name="credential"/> as bearer unless a request has its own <c>Authorization</c>.</summary>
+    public HttpClient WithBearer(string credential) =>
+        new(new DefaultBearerHandler(credential) { InnerHandler = Platform.Host.Directory.CreateHandler(NnoServices.Gateway) })
+        {
+            BaseAddress = Nno.ServiceDefaults.Bindings.ServiceBindingRegistration.InProcessAddress(NnoServices.Gateway),
+        };
+
+    /// <param name="services">Services to run (null: all).</param>
+    /// <param name="settings">Extra configuration.</param>
+    /// <param name="realServiceToken">True: the gateway obtains real tokens from IAM instead of the fake one.</param>
+    public static async Task<GatewayPlatform> StartAsync(IReadOnlyCollection<string>? services = null, IDictionary<string, string?>? settings = null, bool realServiceToken = false)
     {
         var recorder = new UpstreamRecorder();
-        var tokens = new FakeServiceTokenProvider();
+        var tokens = realServiceToken ? null : new FakeServiceTokenProvider();
         var logs = new LogSink();
+        var iam = new TestIam();
+        iam.AddSession(DefaultSessionToken, DefaultSession);
         var all = new Dictionary<string, string?>
         {
             ["Logging:LogLevel:Default"] = "Information",
+            ["AUTH_API_KEY"] = StaticKey,
+            ["AUTH_API_KEY_NEXT"] = NextStaticKey,
             // The production 200 ms is for a warm process; a first check on a loaded test machine may need longer.
             ["Nno:Limits:ReadinessCheckTimeout"] = "00:00:10",
         };
@@ -56,19 +97,56 @@ public sealed class GatewayPlatform : IAsyncDisposable
                 builder.Logging.ClearProviders();
                 builder.Logging.AddProvider(logs.CreateProvider(name));
                 builder.Logging.AddFilter("Nno", LogLevel.Debug);
-                if (name == NnoServices.Gateway)
+                if (name == NnoServices.Gateway && tokens is not null)
                 {
                     builder.Services.AddSingleton<IServiceTokenProvider>(tokens);
                 }
             },
             configurePipeline: (name, app) =>
             {
-                if (name != NnoServices.Gateway)
+                if (name == NnoServices.Iam)
+                {
+                    iam.Install(app);
+                    recorder.Install(name, app, TestIam.IsPassThrough);
+                }
+                else if (name != NnoServices.Gateway)
                 {
                     recorder.Install(name, app);
                 }
             });
-        return new GatewayPlatform(platform, recorder, tokens, logs);
+        return new GatewayPlatform(platform, recorder, tokens, logs, iam);
+    }
+
+    /// <summary>A new session of a new user that the test IAM knows; returns its token.</summary>
+    public string NewSession(out TestSession session, string role = "user", IReadOnlyDictionary<string, string>? platforms = null, string? activePlatformId = null, DateTimeOffset? expiresAt = null)
+    {
+        var suffix = Guid.NewGuid().ToString("N")[..12];
+        session = new TestSession("usr_" + suffix, "ses_" + suffix, expiresAt ?? Platform.Time.GetUtcNow().AddDays(1), role, activePlatformId, platforms);
+        var token = "tok-" + Guid.NewGuid().ToString("N") + Guid.NewGuid().ToString("N");
+        Iam.AddSession(token, session);
+        return token;
+    }
+
+    /// <summary>A new valid API key (for the <c>local</c> environment) that the test IAM knows.</summary>
+    public string NewApiKey(out TestApiKey apiKey, IReadOnlyList<string> scopes, string? platformId = null, string? platformRole = null, DateTimeOffset? expiresAt = null)
+    {
+        var suffix = Guid.NewGuid().ToString("N")[..12];
+        apiKey = new TestApiKey("key_" + suffix, "usr_" + suffix, scopes, "user", platformId, platformRole, expiresAt);
+        var key = Nno.Core.Credentials.ApiKeyFormat.Generate(Nno.Core.Environments.NnoEnvironment.Local);
+        Iam.AddApiKey(key, apiKey);
+        return key;
+    }
+
+    /// <summary>A request with <paramref name="credential"/> as its bearer token.</summary>
+    public static HttpRequestMessage Request(HttpMethod method, string url, string? credential, out string requestId)
+    {
+        var request = Request(method, url, out requestId);
+        if (credential is not null)
+        {
+            request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + credential);
+        }
+
+        return request;
     }
 
     /// <summary>A request carrying a fresh valid request id, so the upstream's record of it can be found.</summary>
@@ -83,7 +161,24 @@ public sealed class GatewayPlatform : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         Gateway.Dispose();
+        User.Dispose();
+        Service.Dispose();
+        Iam.ResetHang();
         await Platform.DisposeAsync();
+    }
+}
+
+/// <summary>Adds <c>Authorization: Bearer …</c> to requests that carry none.</summary>
+internal sealed class DefaultBearerHandler(string credential) : DelegatingHandler
+{
+    protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        if (!request.Headers.Contains("Authorization"))
+        {
+            request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + credential);
+        }
+
+        return base.SendAsync(request, cancellationToken);
     }
 }
 

@@ -21,8 +21,9 @@ public sealed class UpstreamRecorder
 
     private readonly ConcurrentQueue<RecordedRequest> _requests = new();
 
-    /// <summary>Installs the recorder in front of <paramref name="service"/>'s pipeline.</summary>
-    public void Install(string service, WebApplication app) => app.Use((HttpContext context, RequestDelegate _) => HandleAsync(service, context));
+    /// <summary>Installs the recorder in front of <paramref name="service"/>'s pipeline; <paramref name="passThrough"/> requests reach the real one.</summary>
+    public void Install(string service, WebApplication app, Func<HttpContext, bool>? passThrough = null) =>
+        app.Use((HttpContext context, RequestDelegate next) => passThrough?.Invoke(context) == true ? next(context) : HandleAsync(service, context));
 
     /// <summary>Every request received so far.</summary>
     public IReadOnlyList<RecordedRequest> All => _requests.ToArray();
