@@ -26,7 +26,8 @@ internal sealed class EffectivePermissions(IamDbContext db, TimeProvider time)
         }
 
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
-        // One round trip: the membership with its role mapping, and the unexpired grants.
+        // The membership with its role mapping (one row), then the unexpired grants: SQLite cannot run a collection
+        // nested in a single-row projection (no APPLY), so these are two indexed lookups by (organization_id, user_id).
         var member = await (
             from m in db.Members
             where m.OrganizationId == organizationId && m.UserId == userId
@@ -34,21 +35,24 @@ internal sealed class EffectivePermissions(IamDbContext db, TimeProvider time)
             {
                 m.Role,
                 Mapping = db.RolePermissions.Where(r => r.OrganizationId == organizationId && r.Role == m.Role).Select(r => r.Permissions).FirstOrDefault(),
-                Grants = db.PermissionGrants.Where(g => g.OrganizationId == organizationId && g.UserId == userId && (g.ExpiresAt == null || g.ExpiresAt > now))
-                    .Select(g => new { g.Permission, g.Granted }).ToList(),
             }).AsNoTracking().FirstOrDefaultAsync(cancellationToken);
         if (member is null)
         {
             return [];
         }
 
+        var grants = await db.PermissionGrants.AsNoTracking()
+            .Where(g => g.OrganizationId == organizationId && g.UserId == userId && (g.ExpiresAt == null || g.ExpiresAt > now))
+            .Select(g => new { g.Permission, g.Granted })
+            .ToListAsync(cancellationToken);
+
         var result = new SortedSet<string>(Parse(member.Mapping), StringComparer.Ordinal);
-        foreach (var grant in member.Grants.Where(g => g.Granted))
+        foreach (var grant in grants.Where(g => g.Granted))
         {
             result.Add(grant.Permission);
         }
 
-        foreach (var deny in member.Grants.Where(g => !g.Granted))
+        foreach (var deny in grants.Where(g => !g.Granted))
         {
             result.Remove(deny.Permission);
         }
