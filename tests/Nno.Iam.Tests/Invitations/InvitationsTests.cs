@@ -93,6 +93,52 @@ public sealed class InvitationsTests(IamFixture fixture) : IClassFixture<IamFixt
     }
 
     [Fact]
+    public async Task Accept_TwoConcurrentCalls_ExactlyOneWins()
+    {
+        var platformId = Tenancy.NewPlatformId();
+        var owner = await _iam.PlatformUserAsync(platformId, "owner");
+        var email = NewEmail();
+        var invitee = await _iam.CreateUserAsync(email);
+        string id;
+        using (var created = await _iam.Session(owner.Token).PostAsJsonAsync($"/api/nno/platforms/{platformId}/invitations", new { email, role = "member" }))
+        {
+            id = (await created.AssertStatusAsync(HttpStatusCode.Created)).GetProperty("id").GetString()!;
+        }
+
+        using var a = _iam.Session(invitee.Token);
+        using var b = _iam.Session(invitee.Token);
+        var responses = await Task.WhenAll(a.PostAsync($"/api/nno/invitations/{id}/accept", null), b.PostAsync($"/api/nno/invitations/{id}/accept", null));
+
+        Assert.Equal([HttpStatusCode.OK, HttpStatusCode.Conflict], responses.Select(r => r.StatusCode).OrderBy(s => (int)s).ToList());
+        foreach (var response in responses)
+        {
+            response.Dispose();
+        }
+
+        Assert.Equal(1, await _iam.DbAsync(db => db.PlatformMembers.CountAsync(m => m.PlatformId == platformId && m.UserId == invitee.Id)));
+    }
+
+    [Fact]
+    public async Task Accept_WhenAtMembershipLimit_Is409MembershipLimit_AndInvitationStaysPending()
+    {
+        await using var iam = await IamHost.StartAsync(new Dictionary<string, string?> { ["Iam:MaxPlatformsPerUser"] = "1" });
+        var platformId = Tenancy.NewPlatformId();
+        var owner = await iam.PlatformUserAsync(platformId, "owner");
+        var email = NewEmail();
+        var invitee = await iam.PlatformUserAsync(Tenancy.NewPlatformId(), "member", email);
+        string id;
+        using (var created = await iam.Session(owner.Token).PostAsJsonAsync($"/api/nno/platforms/{platformId}/invitations", new { email, role = "member" }))
+        {
+            id = (await created.AssertStatusAsync(HttpStatusCode.Created)).GetProperty("id").GetString()!;
+        }
+
+        using var accept = await iam.Session(invitee.Token).PostAsync($"/api/nno/invitations/{id}/accept", null);
+
+        Assert.Equal("membership_limit", (await accept.AssertErrorAsync(HttpStatusCode.Conflict, "CONFLICT")).GetProperty("details").GetProperty("reason").GetString());
+        Assert.Equal("pending", await iam.DbAsync(db => db.Invitations.Where(i => i.Id == id).Select(i => i.Status).FirstAsync()));
+    }
+
+    [Fact]
     public async Task InviteeWithoutAccount_LinkVerificationCreatesAccount_ThenAcceptWorks()
     {
         // The account creation itself is GET /api/auth/magic-link/verify (the auth part); this test plays its effect on the

@@ -150,6 +150,30 @@ public sealed class PlatformMembersTests(IamFixture fixture) : IClassFixture<Iam
     }
 
     [Fact]
+    public async Task TwoOwnersDemotingThemselvesAtOnce_ExactlyOneSucceeds_PlatformKeepsAnOwner()
+    {
+        var platformId = Tenancy.NewPlatformId();
+        var first = await _iam.PlatformUserAsync(platformId, "owner");
+        var second = await _iam.PlatformUserAsync(platformId, "owner");
+        using var a = _iam.Session(first.Token);
+        using var b = _iam.Session(second.Token);
+
+        var responses = await Task.WhenAll(
+            a.PatchAsJsonAsync(Member(platformId, first.Id), new { role = "member" }),
+            b.DeleteAsync(Member(platformId, second.Id)));
+
+        // Whichever commits first wins (PATCH 200 or DELETE 204); the other sees no other owner left.
+        Assert.Single(responses, r => r.StatusCode is HttpStatusCode.OK or HttpStatusCode.NoContent);
+        Assert.Single(responses, r => r.StatusCode == HttpStatusCode.Conflict);
+        foreach (var response in responses)
+        {
+            response.Dispose();
+        }
+
+        Assert.Equal(1, await _iam.DbAsync(db => db.PlatformMembers.CountAsync(m => m.PlatformId == platformId && m.Role == "owner")));
+    }
+
+    [Fact]
     public async Task Patch_AdminMayMoveOnlyBetweenAdminAndMember_MemberMayNot()
     {
         var platformId = Tenancy.NewPlatformId();
