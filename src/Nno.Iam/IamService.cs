@@ -6,7 +6,11 @@ using Microsoft.Extensions.Hosting;
 using Nno.Core.Services;
 using Nno.Iam.Audit;
 using Nno.Iam.Data;
+using Nno.Iam.Invitations;
+using Nno.Iam.Organizations;
 using Nno.Iam.Passwords;
+using Nno.Iam.Permissions;
+using Nno.Iam.Platforms;
 using Nno.Iam.ServiceTokens;
 using Nno.Iam.Sessions;
 using Nno.Iam.SigningKeys;
@@ -47,6 +51,11 @@ public static class IamService
         services.AddScoped<Sessions.SessionStore>();
         services.AddScoped<Sessions.EnrichedSessionBuilder>();
         services.AddScoped<Permissions.EffectivePermissions>();
+        services.TryAddSingleton<Paging.IamCursors>();
+        services.AddScoped<Platforms.PlatformMemberships>();
+        services.AddScoped<Organizations.OrganizationAccess>();
+        services.AddScoped<Invitations.InvitationLinks>();
+        services.AddOptions<Invitations.InvitationOptions>().BindConfiguration(Invitations.InvitationOptions.Section).ValidateDataAnnotations().ValidateOnStart();
 
         services.AddOptions<ServiceTokenOptions>().BindConfiguration(ServiceTokenOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<ServiceClientOptions>().BindConfiguration(ServiceClientOptions.Section);
@@ -65,6 +74,13 @@ public static class IamService
         app.MapServiceTokens();
         app.MapJwks();
         app.MapNnoSession();
+        app.MapActiveSelection();
+        app.MapPlatformMembers();
+        app.MapOrganizations();
+        app.MapOrganizationMembers();
+        app.MapRoleMappings();
+        app.MapGrants();
+        app.MapInvitations();
         return app;
     }
 }

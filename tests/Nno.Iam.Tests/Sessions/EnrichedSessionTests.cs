@@ -118,11 +118,11 @@ public sealed class EnrichedSessionTests : IAsyncLifetime
         await _iam.DbAsync(async db =>
         {
             var now = _iam.Time.GetUtcNow().ToUnixTimeMilliseconds();
-            db.Organizations.Add(new Organizations.OrganizationRecord { Id = "org0000001", PlatformId = "plat000001", Name = "Acme", Slug = "acme", OrgType = "tenant", CreatedAt = now, UpdatedAt = now });
-            db.Members.Add(new Organizations.MemberRecord { Id = "mem_x", OrganizationId = "org0000001", UserId = user.Id, Role = "member", CreatedAt = now, UpdatedAt = now });
-            db.RolePermissions.Add(new Permissions.RolePermissionsRecord { OrganizationId = "org0000001", Role = "member", Permissions = """["billing:read","billing:write"]""", UpdatedBy = "t", UpdatedAt = now });
-            db.PermissionGrants.Add(new Permissions.PermissionGrantRecord { Id = "grt_a", OrganizationId = "org0000001", UserId = user.Id, Permission = "billing:write", Granted = false, GrantedBy = "t", CreatedAt = now, ExpiresAt = now + 60_000 });
-            db.PermissionGrants.Add(new Permissions.PermissionGrantRecord { Id = "grt_b", OrganizationId = "org0000001", UserId = user.Id, Permission = "crm:read", Granted = true, GrantedBy = "t", CreatedAt = now });
+            db.Organizations.Add(new Nno.Iam.Organizations.OrganizationRecord { Id = "org0000001", PlatformId = "plat000001", Name = "Acme", Slug = "acme", OrgType = "tenant", CreatedAt = now, UpdatedAt = now });
+            db.Members.Add(new Nno.Iam.Organizations.MemberRecord { Id = "mem_x", OrganizationId = "org0000001", UserId = user.Id, Role = "member", CreatedAt = now, UpdatedAt = now });
+            db.RolePermissions.Add(new Nno.Iam.Permissions.RolePermissionsRecord { OrganizationId = "org0000001", Role = "member", Permissions = """["billing:read","billing:write"]""", UpdatedBy = "t", UpdatedAt = now });
+            db.PermissionGrants.Add(new Nno.Iam.Permissions.PermissionGrantRecord { Id = "grt_a", OrganizationId = "org0000001", UserId = user.Id, Permission = "billing:write", Granted = false, GrantedBy = "t", CreatedAt = now, ExpiresAt = now + 60_000 });
+            db.PermissionGrants.Add(new Nno.Iam.Permissions.PermissionGrantRecord { Id = "grt_b", OrganizationId = "org0000001", UserId = user.Id, Permission = "crm:read", Granted = true, GrantedBy = "t", CreatedAt = now });
             await db.SaveChangesAsync();
             await db.Sessions.Where(x => x.Id == user.SessionId).ExecuteUpdateAsync(u => u.SetProperty(x => x.ActiveOrganizationId, "org0000001"));
         });
