@@ -4,8 +4,10 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Nno.Core.Services;
+using Nno.Iam.ApiKeys;
 using Nno.Iam.Audit;
 using Nno.Iam.Data;
+using Nno.Iam.Devices;
 using Nno.Iam.Passwords;
 using Nno.Iam.ServiceTokens;
 using Nno.Iam.Sessions;
@@ -56,6 +58,15 @@ public static class IamService
         services.AddSingleton<ServiceTokenIssuer>();
         // IAM mints its own token instead of asking itself over a binding.
         services.Replace(ServiceDescriptor.Singleton<IServiceTokenProvider, IamServiceTokenProvider>());
+
+        // API keys, device authorization, bootstrap, users administration, audit reads.
+        services.AddSingleton<Paging.IamCursors>();
+        services.AddOptions<ApiKeys.ApiKeyOptions>().BindConfiguration(ApiKeys.ApiKeyOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<ApiKeys.ApiKeyMetrics>();
+        services.AddScoped<ApiKeys.ApiKeyVerifier>();
+        services.AddOptions<Devices.DeviceOptions>().BindConfiguration(Devices.DeviceOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<Devices.DeviceLookupLimiter>();
+        services.AddScoped<Devices.DeviceDecisions>();
         return builder;
     }
 
@@ -65,6 +76,8 @@ public static class IamService
         app.MapServiceTokens();
         app.MapJwks();
         app.MapNnoSession();
+        app.MapApiKeys();
+        app.MapDeviceAuthorization();
         return app;
     }
 }
