@@ -6,12 +6,14 @@ using Microsoft.Extensions.Hosting;
 using Nno.Core.Services;
 using Nno.Iam.ApiKeys;
 using Nno.Iam.Audit;
+using Nno.Iam.Bootstrap;
 using Nno.Iam.Data;
 using Nno.Iam.Devices;
 using Nno.Iam.Passwords;
 using Nno.Iam.ServiceTokens;
 using Nno.Iam.Sessions;
 using Nno.Iam.SigningKeys;
+using Nno.Iam.Users;
 using Nno.ServiceDefaults.Data;
 using Nno.ServiceDefaults.Hosting;
 using Nno.ServiceDefaults.Idempotency;
@@ -67,6 +69,10 @@ public static class IamService
         services.AddOptions<Devices.DeviceOptions>().BindConfiguration(Devices.DeviceOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<Devices.DeviceLookupLimiter>();
         services.AddScoped<Devices.DeviceDecisions>();
+        services.AddScoped<Bootstrap.OperatorBootstrap>();
+        services.AddOptions<Bootstrap.BootstrapOptions>().BindConfiguration(Bootstrap.BootstrapOptions.Section);
+        services.AddHostedService<Bootstrap.BootstrapSeeding>();
+        services.AddScoped<Users.UserAdministration>();
         return builder;
     }
 
@@ -78,6 +84,9 @@ public static class IamService
         app.MapNnoSession();
         app.MapApiKeys();
         app.MapDeviceAuthorization();
+        app.MapBootstrap();
+        app.MapUsers();
+        app.MapAuditEvents();
         return app;
     }
 }
