@@ -4,16 +4,20 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Nno.Core.Services;
+using Nno.Iam.ApiKeys;
 using Nno.Iam.Audit;
+using Nno.Iam.Bootstrap;
 using Nno.Iam.Data;
 using Nno.Iam.Invitations;
 using Nno.Iam.Organizations;
+using Nno.Iam.Devices;
 using Nno.Iam.Passwords;
 using Nno.Iam.Permissions;
 using Nno.Iam.Platforms;
 using Nno.Iam.ServiceTokens;
 using Nno.Iam.Sessions;
 using Nno.Iam.SigningKeys;
+using Nno.Iam.Users;
 using Nno.ServiceDefaults.Data;
 using Nno.ServiceDefaults.Hosting;
 using Nno.ServiceDefaults.Idempotency;
@@ -51,7 +55,6 @@ public static class IamService
         services.AddScoped<Sessions.SessionStore>();
         services.AddScoped<Sessions.EnrichedSessionBuilder>();
         services.AddScoped<Permissions.EffectivePermissions>();
-        services.TryAddSingleton<Paging.IamCursors>();
         services.AddScoped<Platforms.PlatformMemberships>();
         services.AddScoped<Organizations.OrganizationAccess>();
         services.AddScoped<Invitations.InvitationLinks>();
@@ -65,6 +68,19 @@ public static class IamService
         services.AddSingleton<ServiceTokenIssuer>();
         // IAM mints its own token instead of asking itself over a binding.
         services.Replace(ServiceDescriptor.Singleton<IServiceTokenProvider, IamServiceTokenProvider>());
+
+        // API keys, device authorization, bootstrap, users administration, audit reads.
+        services.AddSingleton<Paging.IamCursors>();
+        services.AddOptions<ApiKeys.ApiKeyOptions>().BindConfiguration(ApiKeys.ApiKeyOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<ApiKeys.ApiKeyMetrics>();
+        services.AddScoped<ApiKeys.ApiKeyVerifier>();
+        services.AddOptions<Devices.DeviceOptions>().BindConfiguration(Devices.DeviceOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<Devices.DeviceLookupLimiter>();
+        services.AddScoped<Devices.DeviceDecisions>();
+        services.AddScoped<Bootstrap.OperatorBootstrap>();
+        services.AddOptions<Bootstrap.BootstrapOptions>().BindConfiguration(Bootstrap.BootstrapOptions.Section);
+        services.AddHostedService<Bootstrap.BootstrapSeeding>();
+        services.AddScoped<Users.UserAdministration>();
         return builder;
     }
 
@@ -81,6 +97,11 @@ public static class IamService
         app.MapRoleMappings();
         app.MapGrants();
         app.MapInvitations();
+        app.MapApiKeys();
+        app.MapDeviceAuthorization();
+        app.MapBootstrap();
+        app.MapUsers();
+        app.MapAuditEvents();
         return app;
     }
 }

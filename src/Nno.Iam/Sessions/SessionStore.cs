@@ -117,7 +117,10 @@ internal sealed class SessionStore(IamDbContext db, TimeProvider time, IOptions<
         var kind = SessionKindOf(session);
         var (idle, _) = settings.LifetimesOf(kind);
         var renewedAt = session.ExpiresAt - (long)idle.TotalMilliseconds;
-        if (now - renewedAt >= (long)settings.RenewAfter.TotalMilliseconds)
+        // A session whose idle lifetime is not longer than RenewAfter (the operator device session: 24 h) would expire
+        // before its first renewal; such sessions renew after half their idle lifetime instead.
+        var renewAfter = settings.RenewAfter < idle ? settings.RenewAfter : idle / 2;
+        if (now - renewedAt >= (long)renewAfter.TotalMilliseconds)
         {
             var expires = Math.Min(now + (long)idle.TotalMilliseconds, session.AbsoluteExpiresAt);
             var old = session.ExpiresAt;
