@@ -47,6 +47,9 @@ public static class IamService
         services.AddScoped<Sessions.SessionStore>();
         services.AddScoped<Sessions.EnrichedSessionBuilder>();
         services.AddScoped<Permissions.EffectivePermissions>();
+        services.AddOptions<Pagination.IamPaginationOptions>().BindConfiguration(Pagination.IamPaginationOptions.Section);
+        services.AddSingleton<Pagination.IamCursors>();
+        Auth.AuthApi.AddAuth(services);
 
         services.AddOptions<ServiceTokenOptions>().BindConfiguration(ServiceTokenOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<ServiceClientOptions>().BindConfiguration(ServiceClientOptions.Section);
@@ -65,6 +68,8 @@ public static class IamService
         app.MapServiceTokens();
         app.MapJwks();
         app.MapNnoSession();
+        Auth.AuthApi.MapAuth(app);
+        app.MapSessions();
         return app;
     }
 }
