@@ -31,7 +31,7 @@ internal static class SignInEndpoints
         PasswordHashing hashing,
         CallbackUrls callbacks,
         EmailLinks links,
-        SignInCompletion completion,
+        SessionStore sessions,
         SessionCookie cookie,
         AuditLog audit,
         IOptions<IamOptions> iam,
@@ -70,8 +70,11 @@ internal static class SignInEndpoints
         // iam.md §4.12: user, credential, session and audit event in one transaction.
         db.Users.Add(user);
         db.Accounts.Add(new AccountRecord { Id = IamIds.New("acc"), UserId = user.Id, ProviderId = AccountProviders.Credential, AccountId = user.Id, PasswordHash = hash, CreatedAt = now, UpdatedAt = now });
-        var issued = await completion.CreateSessionAsync(user, AuthMethods.SignUp, request.RememberMe ?? true, mfaVerified: false, caller, cancellationToken);
-        audit.Add(caller.Audit(AuditEventTypes.UserSignedUp).AsUser(user.Id) with { Metadata = new Dictionary<string, object?> { ["method"] = "email" } });
+        var issued = await sessions.CreateAsync(
+            user.Id,
+            new NewSession { AuthMethod = AuthMethods.SignUp, Kind = request.RememberMe ?? true ? SessionKind.Browser : SessionKind.BrowserShort, IpAddress = caller.Ip, UserAgent = caller.UserAgent },
+            cancellationToken);
+        audit.Add(caller.Audit(AuditEventTypes.UserSignedUp).AsUser(user.Id) with { Metadata = new Dictionary<string, object?> { ["method"] = "email", ["sessionId"] = issued.Session.Id } });
         if (await links.MaySendAsync(email.Normalized, cancellationToken))
         {
             links.Send(VerificationPurposes.VerifyEmail, email.Normalized, email.Value, request.CallbackUrl);
