@@ -24,6 +24,10 @@ internal sealed class AccountDeletion(IamDbContext db, AuditLog audit, IamEvicti
 
         // The invariant checks and the delete share one transaction (SQLite: the single writer; PostgreSQL would lock rows).
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+
+        // A write first takes SQLite's write lock, so the checks below read what no other writer can change before the
+        // delete commits (a read-first transaction could also fail on a stale snapshot when it starts writing).
+        await db.Users.Where(u => u.Id == userId).ExecuteUpdateAsync(u => u.SetProperty(x => x.UpdatedAt, x => x.UpdatedAt), cancellationToken);
         var user = await db.Users.AsNoTracking().FirstAsync(u => u.Id == userId, cancellationToken);
 
         var platformIds = await db.PlatformMembers.AsNoTracking()

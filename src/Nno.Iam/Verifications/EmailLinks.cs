@@ -110,26 +110,21 @@ internal sealed class EmailLinks(IamDbContext db, TimeProvider time, IOptions<Li
 
         var now = Now;
         var hash = OpaqueTokens.Hash(token!);
-        var row = await db.Verifications.AsNoTracking()
-            .FirstOrDefaultAsync(
-                v => v.TokenHash == hash
-                    && (v.Purpose == VerificationPurposes.MagicLink || v.Purpose == VerificationPurposes.VerifyEmail || v.Purpose == VerificationPurposes.Invitation)
-                    && v.ConsumedAt == null
-                    && v.ExpiresAt > now,
-                cancellationToken);
-        if (row is null)
-        {
-            return null;
-        }
 
-        var spent = await db.Verifications.Where(v => v.Id == row.Id && v.ConsumedAt == null)
+        // The write comes first: inside the caller's transaction it takes SQLite's write lock before anything is read,
+        // so a concurrent second use waits and then finds the link spent instead of failing on a stale snapshot.
+        var spent = await db.Verifications
+            .Where(v => v.TokenHash == hash
+                && (v.Purpose == VerificationPurposes.MagicLink || v.Purpose == VerificationPurposes.VerifyEmail || v.Purpose == VerificationPurposes.Invitation)
+                && v.ConsumedAt == null
+                && v.ExpiresAt > now)
             .ExecuteUpdateAsync(u => u.SetProperty(v => v.ConsumedAt, now), cancellationToken);
         if (spent == 0)
         {
             return null;
         }
 
-        row.ConsumedAt = now;
+        var row = await db.Verifications.AsNoTracking().FirstAsync(v => v.TokenHash == hash, cancellationToken);
         return row;
     }
 }

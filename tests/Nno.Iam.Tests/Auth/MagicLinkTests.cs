@@ -78,6 +78,23 @@ public sealed class MagicLinkTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Verify_TwoConcurrentUses_ExactlyOneSession()
+    {
+        await _iam.CreateUserAsync("known@example.com");
+        await SendAsync("known@example.com");
+        var token = await _iam.LatestLinkTokenAsync("known@example.com");
+
+        var answers = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => _iam.VerifyLinkAsync(token)));
+
+        Assert.Equal(1, answers.Count(r => r.StatusCode == HttpStatusCode.OK));
+        Assert.Equal(3, answers.Count(r => r.StatusCode == HttpStatusCode.Unauthorized));
+        foreach (var answer in answers)
+        {
+            answer.Dispose();
+        }
+    }
+
+    [Fact]
     public async Task Verify_AfterTenMinutes_401()
     {
         await _iam.CreateUserAsync("known@example.com");
