@@ -59,6 +59,7 @@ public static class IamService
         services.AddScoped<Organizations.OrganizationAccess>();
         services.AddScoped<Invitations.InvitationLinks>();
         services.AddOptions<Invitations.InvitationOptions>().BindConfiguration(Invitations.InvitationOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        Auth.AuthApi.AddAuth(services);
 
         services.AddOptions<ServiceTokenOptions>().BindConfiguration(ServiceTokenOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<ServiceClientOptions>().BindConfiguration(ServiceClientOptions.Section);
@@ -102,6 +103,8 @@ public static class IamService
         app.MapBootstrap();
         app.MapUsers();
         app.MapAuditEvents();
+        Auth.AuthApi.MapAuth(app);
+        app.MapSessions();
         return app;
     }
 }

@@ -11,6 +11,12 @@ internal sealed class MfaOptions
 
     /// <summary>Operator rights need a session that passed the second factor; null = on in stg/prod, off in local/dev.</summary>
     public bool? RequireForOperators { get; set; }
+
+    /// <summary>How long a sign-in's <c>two-factor</c> challenge stays open.</summary>
+    public TimeSpan ChallengeLifetime { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Wrong codes a challenge takes; the last one revokes it and counts as one sign-in failure (§4.5).</summary>
+    public int ChallengeAttempts { get; set; } = 5;
 }
 
 /// <summary>The effective operator second-factor rule for this deployment.</summary>
