@@ -6,6 +6,10 @@ using Microsoft.Extensions.Hosting;
 using Nno.Core.Services;
 using Nno.Iam.Audit;
 using Nno.Iam.Data;
+using Nno.Iam.Health;
+using Nno.Iam.Jobs;
+using Nno.Iam.Mail;
+using Nno.Iam.Notifications;
 using Nno.Iam.Passwords;
 using Nno.Iam.ServiceTokens;
 using Nno.Iam.SigningKeys;
@@ -37,6 +41,9 @@ public static class IamService
         services.AddSingleton<Links.CallbackUrls>();
         services.AddSingleton<Mail.OutboxSignal>();
         services.AddScoped<Mail.EmailOutbox>();
+        services.AddIamEmail();
+        services.AddIamJobs();
+        services.AddIamReadiness();
 
         services.AddOptions<ServiceTokenOptions>().BindConfiguration(ServiceTokenOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<ServiceClientOptions>().BindConfiguration(ServiceClientOptions.Section);
@@ -54,6 +61,8 @@ public static class IamService
         ArgumentNullException.ThrowIfNull(app);
         app.MapServiceTokens();
         app.MapJwks();
+        app.MapDevMailbox();
+        app.MapNotifications();
         return app;
     }
 }
