@@ -11,6 +11,10 @@ using Nno.Iam.Data;
 using Nno.Iam.Invitations;
 using Nno.Iam.Organizations;
 using Nno.Iam.Devices;
+using Nno.Iam.Health;
+using Nno.Iam.Jobs;
+using Nno.Iam.Mail;
+using Nno.Iam.Notifications;
 using Nno.Iam.Passwords;
 using Nno.Iam.Permissions;
 using Nno.Iam.Platforms;
@@ -60,6 +64,9 @@ public static class IamService
         services.AddScoped<Invitations.InvitationLinks>();
         services.AddOptions<Invitations.InvitationOptions>().BindConfiguration(Invitations.InvitationOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         Auth.AuthApi.AddAuth(services);
+        services.AddIamEmail();
+        services.AddIamJobs();
+        services.AddIamReadiness();
 
         services.AddOptions<ServiceTokenOptions>().BindConfiguration(ServiceTokenOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<ServiceClientOptions>().BindConfiguration(ServiceClientOptions.Section);
@@ -105,6 +112,8 @@ public static class IamService
         app.MapAuditEvents();
         Auth.AuthApi.MapAuth(app);
         app.MapSessions();
+        app.MapDevMailbox();
+        app.MapNotifications();
         return app;
     }
 }

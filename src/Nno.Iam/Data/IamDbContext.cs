@@ -17,6 +17,7 @@ using Nno.Iam.SigningKeys;
 using Nno.Iam.Users;
 using Nno.Iam.Verifications;
 using Nno.ServiceDefaults.Idempotency;
+using Nno.ServiceDefaults.Jobs;
 
 namespace Nno.Iam.Data;
 
@@ -83,6 +84,7 @@ internal sealed class IamDbContext(DbContextOptions<IamDbContext> options) : DbC
         modelBuilder.ApplyConfiguration(new DevMailboxRecordConfiguration());
         modelBuilder.ApplyConfiguration(new BootstrapStateRecordConfiguration());
         modelBuilder.AddNnoIdempotency();
+        modelBuilder.AddNnoJobLeases();
         ApplySnakeCaseNames(modelBuilder);
     }
 

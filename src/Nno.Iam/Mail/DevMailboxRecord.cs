@@ -26,5 +26,7 @@ internal sealed class DevMailboxRecordConfiguration : IEntityTypeConfiguration<D
         builder.ToTable("dev_mailbox");
         builder.HasKey(m => m.Id);
         builder.HasIndex(m => new { m.ToNormalized, m.CreatedAt });
+        // The unfiltered list (newest first) and the cleanup job read by age.
+        builder.HasIndex(m => new { m.CreatedAt, m.Id });
     }
 }

@@ -17,6 +17,12 @@ public static class HealthEndpoints
     /// <summary>Tag of health checks that take part in readiness.</summary>
     public const string ReadyTag = "ready";
 
+    /// <summary>
+    /// A check may name its state in <c>/health/ready</c> itself (for example <c>backlog</c>) by putting a string under
+    /// this key of its result's data; otherwise healthy is <c>ok</c>, degraded <c>degraded</c> and unhealthy <c>failing</c>.
+    /// </summary>
+    public const string StateDataKey = "state";
+
     public sealed record HealthResponse(string Status, string Service, string Version, string Environment);
 
     public sealed record ReadyResponse(string Status, IReadOnlyDictionary<string, string> Checks);
@@ -42,12 +48,14 @@ public static class HealthEndpoints
                     return ErrorResponses.Result(ErrorCodes.ServiceUnavailable, "Readiness checks timed out.", new { checks = new Dictionary<string, string>() });
                 }
 
-                var result = report.Entries.ToDictionary(e => e.Key, e => e.Value.Status switch
-                {
-                    HealthStatus.Healthy => "ok",
-                    HealthStatus.Degraded => "degraded",
-                    _ => "failing",
-                }, StringComparer.Ordinal);
+                var result = report.Entries.ToDictionary(e => e.Key, e => e.Value.Data.TryGetValue(StateDataKey, out var state) && state is string named
+                    ? named
+                    : e.Value.Status switch
+                    {
+                        HealthStatus.Healthy => "ok",
+                        HealthStatus.Degraded => "degraded",
+                        _ => "failing",
+                    }, StringComparer.Ordinal);
                 if (report.Status == HealthStatus.Unhealthy)
                 {
                     context.Response.Headers.RetryAfter = "5";

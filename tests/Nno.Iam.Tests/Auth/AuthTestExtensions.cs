@@ -34,16 +34,12 @@ internal static partial class AuthTestExtensions
     }
 
     /// <summary>
-    /// The token of the newest unspent emailed link to <paramref name="to"/> (read from the outbox's text body; links
+    /// The token of the newest unspent emailed link to <paramref name="to"/> (read from the outbox, or the dev mailbox once delivered; links
     /// queued within the same fake millisecond are told apart by whether their verification row was consumed).
     /// </summary>
     public static async Task<string> LatestLinkTokenAsync(this IamHost iam, string to, string template = "magic-link")
     {
-        var bodies = await iam.DbAsync(db => db.EmailOutbox.AsNoTracking()
-            .Where(m => m.ToAddress == to && m.Template == template)
-            .OrderByDescending(m => m.CreatedAt)
-            .Select(m => m.TextBody!)
-            .ToListAsync());
+        var bodies = await iam.MailTextsAsync(q => q.Where(m => m.ToAddress == to && m.Template == template).OrderByDescending(m => m.CreatedAt));
         var tokens = bodies.Select(b => LinkToken().Match(b).Groups[1].Value).ToList();
         foreach (var token in tokens)
         {

@@ -31,7 +31,7 @@ public sealed class MagicLinkTests : IAsyncLifetime
         await SendAsync("known@example.com");
         await SendAsync("new@example.com");
 
-        var bodies = await _iam.DbAsync(db => db.EmailOutbox.Where(m => m.Template == "magic-link").Select(m => m.TextBody!).ToListAsync());
+        var bodies = await _iam.MailTextsAsync(q => q.Where(m => m.Template == "magic-link"));
         Assert.Equal(2, bodies.Count);
         Assert.All(bodies, b => Assert.Contains("http://localhost:5174/auth/magic-link?token=", b));
         Assert.Equal(2, await _iam.AuditCountAsync("auth.magic_link.requested"));
@@ -113,7 +113,7 @@ public sealed class MagicLinkTests : IAsyncLifetime
         await _iam.CreateUserAsync("known@example.com");
         await SendAsync("known@example.com", "/platforms");
         var token = await _iam.LatestLinkTokenAsync("known@example.com");
-        var text = await _iam.DbAsync(db => db.EmailOutbox.Select(m => m.TextBody!).SingleAsync());
+        var text = Assert.Single(await _iam.MailTextsAsync(q => q));
         Assert.Contains("&returnUrl=%2Fplatforms", text);
 
         using var ok = await _iam.VerifyLinkAsync(token, "/platforms");

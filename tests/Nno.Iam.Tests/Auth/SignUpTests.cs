@@ -37,7 +37,7 @@ public sealed class SignUpTests : IAsyncLifetime
         Assert.Empty(session.GetProperty("platforms").EnumerateArray());
         Assert.Equal("sign-up", session.GetProperty("session").GetProperty("authMethod").GetString());
 
-        var text = await _iam.DbAsync(db => db.EmailOutbox.Where(m => m.Template == "verify-email").Select(m => m.TextBody).SingleAsync());
+        var text = Assert.Single(await _iam.MailTextsAsync(q => q.Where(m => m.Template == "verify-email")));
         Assert.Contains("http://localhost:5174/auth/magic-link?token=", text);
         Assert.DoesNotContain("/api/", text);
         Assert.Equal(1, await _iam.AuditCountAsync("user.signed_up"));

@@ -84,11 +84,10 @@ internal static partial class Tenancy
         await db.SaveChangesAsync();
     });
 
-    /// <summary>The link token of the newest invitation email queued for <paramref name="email"/>, read from <c>email_outbox</c>.</summary>
+    /// <summary>The link token of the newest invitation email queued for <paramref name="email"/>, read from the outbox or, once delivered, the dev mailbox.</summary>
     public static async Task<(string Link, string Token)> InvitationLinkAsync(this IamHost iam, string email)
     {
-        var body = await iam.DbAsync(db => db.EmailOutbox.Where(m => m.ToAddress == email && m.Template == "invitation")
-            .OrderByDescending(m => m.CreatedAt).Select(m => m.TextBody).FirstAsync());
+        var body = (await iam.MailTextsAsync(q => q.Where(m => m.ToAddress == email && m.Template == "invitation").OrderByDescending(m => m.CreatedAt))).First();
         var match = LinkPattern().Match(body!);
         Assert.True(match.Success, "No console link in: " + body);
         return (match.Value, match.Groups["token"].Value);

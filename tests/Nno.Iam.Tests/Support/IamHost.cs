@@ -179,6 +179,23 @@ public sealed class IamHost : IAsyncDisposable
         await db.SaveChangesAsync();
     });
 
+    /// <summary>
+    /// Text bodies of queued email matching <paramref name="filter"/>, in the filter's order. The dispatcher clears a
+    /// body once the email is delivered; delivered email is then read from the dev mailbox, which keeps the outbox id.
+    /// </summary>
+    internal async Task<List<string>> MailTextsAsync(Func<IQueryable<Nno.Iam.Mail.EmailOutboxRecord>, IQueryable<Nno.Iam.Mail.EmailOutboxRecord>> filter)
+    {
+        ArgumentNullException.ThrowIfNull(filter);
+        var rows = await DbAsync(db => filter(db.EmailOutbox.AsNoTracking()).Select(m => new { m.Id, m.TextBody }).ToListAsync());
+        var texts = new List<string>(rows.Count);
+        foreach (var row in rows)
+        {
+            texts.Add(row.TextBody ?? await DbAsync(db => db.DevMailbox.AsNoTracking().Where(d => d.Id == row.Id).Select(d => d.TextBody).SingleAsync()));
+        }
+
+        return texts;
+    }
+
     /// <summary>Fails when any captured log line contains one of <paramref name="secrets"/>.</summary>
     public void AssertLogsDoNotContain(params IEnumerable<string> secrets)
     {

@@ -391,6 +391,9 @@ namespace Nno.Iam.Data.Migrations
                     b.HasKey("Id")
                         .HasName("pk_dev_mailbox");
 
+                    b.HasIndex("CreatedAt", "Id")
+                        .HasDatabaseName("ix_dev_mailbox_created_at_id");
+
                     b.HasIndex("ToNormalized", "CreatedAt")
                         .HasDatabaseName("ix_dev_mailbox_to_normalized_created_at");
 
@@ -1173,6 +1176,33 @@ namespace Nno.Iam.Data.Migrations
                         .HasDatabaseName("ix_idempotency_keys_expires_at");
 
                     b.ToTable("idempotency_keys", (string)null);
+                });
+
+            modelBuilder.Entity("Nno.ServiceDefaults.Jobs.JobLeaseRecord", b =>
+                {
+                    b.Property<string>("Name")
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("name");
+
+                    b.Property<string>("Holder")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("holder");
+
+                    b.Property<long?>("LastRunAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("last_run_at");
+
+                    b.Property<long>("LeasedUntil")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("leased_until");
+
+                    b.HasKey("Name")
+                        .HasName("pk_job_leases");
+
+                    b.ToTable("job_leases", (string)null);
                 });
 
             modelBuilder.Entity("Nno.Iam.ApiKeys.ApiKeyRecord", b =>
