@@ -50,21 +50,21 @@ internal sealed partial class OutboxDispatcher(
     private const int PurgeBatch = 1000;
     private const int MaxErrorLength = 500;
 
-    private PeriodicTimer? _timer;
+    private Task? _firstTick;
     private long _nextPurgeAt;
 
     public override Task StartAsync(CancellationToken cancellationToken)
     {
         // Created here, not in ExecuteAsync (run on the thread pool after StartAsync returns): the polling period starts
-        // when IAM has started, so a clock moved right after start is seen by the timer.
-        _timer = new PeriodicTimer(options.Value.PollInterval, time);
+        // when IAM has started, so a clock moved right after start is seen by the delay. One-shot delays, not a
+        // PeriodicTimer: a fake clock moved by 30 days would otherwise fire the 5 s timer half a million times.
+        _firstTick = Task.Delay(options.Value.PollInterval, time, CancellationToken.None);
         return base.StartAsync(cancellationToken);
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var timer = _timer ?? throw new InvalidOperationException("StartAsync creates the timer.");
-        Task<bool>? tick = null;
+        Task? tick = _firstTick ?? throw new InvalidOperationException("StartAsync creates the first delay.");
         Task<bool>? wake = null;
         try
         {
@@ -84,20 +84,21 @@ internal sealed partial class OutboxDispatcher(
                 }
 
                 // Only one wait of each kind is ever outstanding: the one that did not fire is kept for the next round.
-                tick ??= timer.WaitForNextTickAsync(stoppingToken).AsTask();
+                tick ??= Task.Delay(options.Value.PollInterval, time, stoppingToken);
                 wake ??= signal.WaitAsync(Timeout.InfiniteTimeSpan, stoppingToken);
                 var fired = await Task.WhenAny(tick, wake);
-                if (!await fired)
-                {
-                    return;
-                }
-
                 if (fired == tick)
                 {
+                    await tick;
                     tick = null;
                 }
                 else
                 {
+                    if (!await wake)
+                    {
+                        return;
+                    }
+
                     wake = null;
                 }
             }
@@ -261,12 +262,6 @@ internal sealed partial class OutboxDispatcher(
     }
 
     private long Now() => time.GetUtcNow().ToUnixTimeMilliseconds();
-
-    public override void Dispose()
-    {
-        _timer?.Dispose();
-        base.Dispose();
-    }
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Email {Id} ({Template}) sent on attempt {Attempts}")]
     private static partial void LogSent(ILogger logger, string id, string template, int attempts);
