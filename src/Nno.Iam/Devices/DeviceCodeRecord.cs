@@ -51,5 +51,6 @@ internal sealed class DeviceCodeRecordConfiguration : IEntityTypeConfiguration<D
         builder.Property(d => d.UserCode).HasMaxLength(8);
         builder.HasIndex(d => d.DeviceCodeHash).IsUnique();
         builder.HasIndex(d => d.UserCode).IsUnique().HasFilter("status IN ('pending', 'approved')");
+        builder.HasIndex(d => d.ExpiresAt);
     }
 }

@@ -47,5 +47,8 @@ internal sealed class InvitationRecordConfiguration : IEntityTypeConfiguration<I
         builder.Property(i => i.PlatformId).HasMaxLength(10);
         builder.Property(i => i.OrganizationId).HasMaxLength(10);
         builder.HasIndex(i => new { i.EmailNormalized, i.Status });
+        // Platform lists (keyset on created_at, id), the daily invitation cap, and the cleanup job's expiry sweep.
+        builder.HasIndex(i => new { i.PlatformId, i.CreatedAt, i.Id });
+        builder.HasIndex(i => new { i.Status, i.ExpiresAt });
     }
 }

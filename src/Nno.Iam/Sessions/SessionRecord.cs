@@ -61,5 +61,8 @@ internal sealed class SessionRecordConfiguration : IEntityTypeConfiguration<Sess
         builder.HasIndex(s => s.TokenHash).IsUnique();
         builder.HasIndex(s => new { s.UserId, s.RevokedAt, s.ExpiresAt });
         builder.HasIndex(s => s.ExpiresAt);
+        // The cleanup job's OR of three expiry conditions: one index per column lets SQLite use its OR optimisation.
+        builder.HasIndex(s => s.AbsoluteExpiresAt);
+        builder.HasIndex(s => s.RevokedAt);
     }
 }

@@ -45,5 +45,6 @@ internal sealed class VerificationRecordConfiguration : IEntityTypeConfiguration
         builder.Property(v => v.Attempts).HasDefaultValue(0);
         builder.HasIndex(v => v.TokenHash).IsUnique();
         builder.HasIndex(v => new { v.Identifier, v.CreatedAt });
+        builder.HasIndex(v => v.ExpiresAt);
     }
 }

@@ -41,6 +41,7 @@ public sealed class IamSchemaTests(IamSchemaTests.IamDatabase database) : IClass
         { "email_outbox", "id to_address template dedupe_key? subject? text_body? html_body? status attempts next_attempt_at claimed_until? last_error? created_at sent_at?" },
         { "dev_mailbox", "id to_normalized subject text_body html_body created_at" },
         { "bootstrap_state", "id user_id organization_id completed_at" },
+        { "job_leases", "name holder leased_until last_run_at?" },
         { "idempotency_keys", "principal key request_hash state status_code? content_type? response_headers? response_body? resource_id? created_at expires_at" },
     };
 

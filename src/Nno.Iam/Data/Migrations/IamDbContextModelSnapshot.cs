@@ -287,6 +287,9 @@ namespace Nno.Iam.Data.Migrations
                         .IsUnique()
                         .HasDatabaseName("ux_device_codes_device_code_hash");
 
+                    b.HasIndex("ExpiresAt")
+                        .HasDatabaseName("ix_device_codes_expires_at");
+
                     b.HasIndex("UserCode")
                         .IsUnique()
                         .HasDatabaseName("ux_device_codes_user_code")
@@ -354,6 +357,12 @@ namespace Nno.Iam.Data.Migrations
 
                     b.HasIndex("EmailNormalized", "Status")
                         .HasDatabaseName("ix_invitations_email_normalized_status");
+
+                    b.HasIndex("Status", "ExpiresAt")
+                        .HasDatabaseName("ix_invitations_status_expires_at");
+
+                    b.HasIndex("PlatformId", "CreatedAt", "Id")
+                        .HasDatabaseName("ix_invitations_platform_id_created_at_id");
 
                     b.ToTable("invitations", (string)null);
                 });
@@ -837,8 +846,14 @@ namespace Nno.Iam.Data.Migrations
                     b.HasKey("Id")
                         .HasName("pk_sessions");
 
+                    b.HasIndex("AbsoluteExpiresAt")
+                        .HasDatabaseName("ix_sessions_absolute_expires_at");
+
                     b.HasIndex("ExpiresAt")
                         .HasDatabaseName("ix_sessions_expires_at");
+
+                    b.HasIndex("RevokedAt")
+                        .HasDatabaseName("ix_sessions_revoked_at");
 
                     b.HasIndex("TokenHash")
                         .IsUnique()
@@ -1106,6 +1121,9 @@ namespace Nno.Iam.Data.Migrations
 
                     b.HasKey("Id")
                         .HasName("pk_verifications");
+
+                    b.HasIndex("ExpiresAt")
+                        .HasDatabaseName("ix_verifications_expires_at");
 
                     b.HasIndex("TokenHash")
                         .IsUnique()
