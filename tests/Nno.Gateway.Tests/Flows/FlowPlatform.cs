@@ -62,7 +62,8 @@ public sealed partial class FlowPlatform : IAsyncDisposable
     /// only <see cref="TestPlatform"/>'s quieter <c>Default</c> is put back and NNO's own categories are opened to Trace,
     /// so a scan of <see cref="Logs"/> sees every line production would write and more of NNO's own.
     /// </summary>
-    public static async Task<FlowPlatform> StartAsync()
+    /// <param name="extraSettings">Configuration on top of the flow settings (log levels of a scan, for example).</param>
+    public static async Task<FlowPlatform> StartAsync(IDictionary<string, string?>? extraSettings = null)
     {
         var recorder = new UpstreamRecorder();
         var logs = new LogSink();
@@ -76,6 +77,11 @@ public sealed partial class FlowPlatform : IAsyncDisposable
             // The production 200 ms is for a warm process; a first check on a loaded test machine may need longer.
             ["Nno:Limits:ReadinessCheckTimeout"] = "00:00:10",
         };
+        foreach (var (key, value) in extraSettings ?? new Dictionary<string, string?>())
+        {
+            settings[key] = value;
+        }
+
         var platform = await TestPlatform.StartAsync(
             [NnoServices.Iam, ObservedUpstream, NnoServices.Gateway],
             settings,
