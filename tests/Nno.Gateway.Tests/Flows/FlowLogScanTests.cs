@@ -4,6 +4,7 @@ using System.Text;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Nno.Core.Services;
+using Nno.Gateway.Tests.Support;
 using Nno.Testing.Security;
 
 namespace Nno.Gateway.Tests.Flows;
@@ -192,8 +193,8 @@ public sealed class FlowLogScanTests
     /// <summary>
     /// An operator debugging an installation opens every category to Trace in configuration (the framework's request
     /// log, EF Core, YARP and HttpClient included): still no secret. The framework's request log prints query strings
-    /// (link tokens), so <c>Nno.ServiceDefaults</c> holds it at Warning in code, where configuration cannot lower it;
-    /// HttpClientFactory's Trace header lines are redacted for every service client.
+    /// (link tokens), so <c>Nno.ServiceDefaults</c> holds it at Warning in code, for every provider, where configuration
+    /// cannot open it; HttpClientFactory's Trace header lines are redacted for every service client.
     /// </summary>
     [Fact]
     public async Task EveryLogCategoryOpenedToTraceInConfiguration_StillNoSecretInAnyLogLine()
@@ -206,6 +207,10 @@ public sealed class FlowLogScanTests
             ["Logging:LogLevel:Microsoft.EntityFrameworkCore"] = "Trace",
             ["Logging:LogLevel:Yarp"] = "Trace",
             ["Logging:LogLevel:System.Net.Http.HttpClient"] = "Trace",
+
+            // Provider-specific settings outrank the general ones: the request log must stay shut there too.
+            ["Logging:" + typeof(LogSink).FullName + "+Provider:LogLevel:Default"] = "Trace",
+            ["Logging:" + typeof(LogSink).FullName + "+Provider:LogLevel:Microsoft.AspNetCore.Hosting.Diagnostics"] = "Trace",
         });
         var secrets = await RunEveryFlowAsync(p);
 
