@@ -17,6 +17,7 @@ using Nno.Gateway.ServiceTokens;
 using Nno.ServiceDefaults.Bindings;
 using Nno.ServiceDefaults.Health;
 using Nno.ServiceDefaults.Hosting;
+using Nno.ServiceDefaults.Logging;
 using Yarp.ReverseProxy.Configuration;
 using Yarp.ReverseProxy.Forwarder;
 
@@ -41,7 +42,7 @@ public static class GatewayService
         var services = builder.Services;
 
         // YARP logs destination URLs with query strings at Information; the access log replaces them (gateway.md §4.12).
-        builder.Logging.AddFilter("Yarp", LogLevel.Warning);
+        builder.Logging.HoldAtWarning("Yarp");
 
         services.AddOptions<GatewayRoutingOptions>()
             .BindConfiguration(GatewayRoutingOptions.Section)

@@ -30,6 +30,9 @@ public static class NnoServiceDefaults
     /// <summary>Name of the activity source and meter NNO's own code uses.</summary>
     public const string TelemetryName = "Nno";
 
+    /// <summary>ASP.NET Core's request log category ("Request starting … ?token=…"), held at Warning for every provider.</summary>
+    public const string RequestLogCategory = "Microsoft.AspNetCore.Hosting.Diagnostics";
+
     public static WebApplicationBuilder AddNnoServiceDefaults(this WebApplicationBuilder builder, string serviceName)
     {
         ArgumentNullException.ThrowIfNull(builder);
@@ -59,9 +62,12 @@ public static class NnoServiceDefaults
         });
 
         // Logging: NDJSON on stdout, one object per line. The framework's "Request starting/finished" lines carry full
-        // URLs, query strings included (magic-link and OAuth tokens), so they are kept below the default level.
+        // URLs, query strings included (magic-link and OAuth tokens), so that category is held at Warning for every
+        // provider, beyond the reach of configuration; requests are visible in the gateway's access log instead, which
+        // never holds a query string.
         builder.Logging.ClearProviders();
-        builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.Warning);
+        builder.Logging.HoldAtWarning(RequestLogCategory);
+        HeldLogCategories.AddProviderRules(services);
         builder.Logging.AddConsole(o => o.FormatterName = NdjsonConsoleFormatter.FormatterName)
             .AddConsoleFormatter<NdjsonConsoleFormatter, NdjsonFormatterOptions>(o =>
             {

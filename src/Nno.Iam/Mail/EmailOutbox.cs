@@ -17,11 +17,15 @@ internal sealed record EmailMessage(string Template, string Subject, string Text
 
 /// <summary>
 /// Queues email in the same transaction as its cause (iam.md §4.10): <see cref="Add"/> adds the row to the caller's
-/// pending changes; once they are saved the dispatcher is woken, so delivery starts without waiting for its timer.
+/// pending changes; once they are committed the dispatcher is woken, so delivery starts without waiting for its timer.
+/// Saved outside a transaction, the save is the commit. Saved inside an explicit transaction, the row is invisible to
+/// the dispatcher's own connection until the commit, and EF Core raises no event then: the wake-up is sent when the
+/// unit of work (the request's scope) ends instead; a wake-up after a rollback costs one empty pass.
 /// </summary>
-internal sealed class EmailOutbox(IamDbContext db, TimeProvider time, OutboxSignal signal)
+internal sealed class EmailOutbox(IamDbContext db, TimeProvider time, OutboxSignal signal) : IDisposable
 {
     private bool _hooked;
+    private bool _wakeAtEnd;
 
     public EmailOutboxRecord Add(string toAddress, EmailMessage message, string? dedupeKey = null)
     {
@@ -45,10 +49,29 @@ internal sealed class EmailOutbox(IamDbContext db, TimeProvider time, OutboxSign
         if (!_hooked)
         {
             _hooked = true;
-            db.SavedChanges += (_, _) => signal.Notify();
+            db.SavedChanges += (_, _) =>
+            {
+                if (db.Database.CurrentTransaction is null)
+                {
+                    signal.Notify();
+                }
+                else
+                {
+                    _wakeAtEnd = true;
+                }
+            };
         }
 
         return record;
+    }
+
+    public void Dispose()
+    {
+        if (_wakeAtEnd)
+        {
+            _wakeAtEnd = false;
+            signal.Notify();
+        }
     }
 }
 
