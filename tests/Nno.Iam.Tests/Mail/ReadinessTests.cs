@@ -59,9 +59,10 @@ public sealed class ReadinessTests
             builder.Services.AddTransient<IEmailSender, GatedSender>();
         });
 
-        // The dispatcher is stuck on the first email; the second has been due for six minutes.
+        // The dispatcher is stuck on the first email; the second has been due for six minutes. (Up to 30 s of real time
+        // for the dispatcher to claim the first: a loaded CI machine runs several test assemblies at once.)
         var stuck = await platform.QueueEmailAsync("stuck@example.com");
-        await platform.EventuallyAsync(async () => await platform.OutboxStatusAsync(stuck) == OutboxStatuses.Sending, TimeSpan.Zero);
+        await platform.EventuallyAsync(async () => await platform.OutboxStatusAsync(stuck) == OutboxStatuses.Sending, TimeSpan.Zero, maxSteps: 1500);
         platform.Time.Advance(TimeSpan.FromMinutes(6));
         var late = await platform.QueueEmailAsync("late@example.com");
         await using (var scope = platform.IamScope(out var db))
