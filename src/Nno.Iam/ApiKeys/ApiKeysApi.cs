@@ -114,6 +114,11 @@ internal static class ApiKeysApi
 
         var userId = caller.UserId!;
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+
+        // The count and the insert share one transaction whose first statement writes (a no-op on the user row), so it
+        // holds SQLite's write lock before counting: concurrent creations are serialised and the limit holds exactly.
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        await db.Users.Where(u => u.Id == userId).ExecuteUpdateAsync(u => u.SetProperty(x => x.UpdatedAt, x => x.UpdatedAt), cancellationToken);
         var live = await db.ApiKeys.CountAsync(k => k.UserId == userId && k.RevokedAt == null && k.ExpiresAt > now, cancellationToken);
         if (live >= settings.MaxLivePerUser)
         {
@@ -142,6 +147,7 @@ internal static class ApiKeysApi
             Metadata = new Dictionary<string, object?> { ["keyId"] = record.Id, ["name"] = name, ["displayPrefix"] = record.DisplayPrefix, ["scopes"] = scopes, ["expiresInDays"] = days },
         });
         await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
 
         // A repeat of the Idempotency-Key answers 409 with this id, never the key again.
         context.SetIdempotencyResourceId(record.Id);
