@@ -86,6 +86,7 @@ public static class GatewayService
         app.UseMiddleware<RouteMatchMiddleware>();
         app.UseMiddleware<BodyLimitMiddleware>();
         app.UseMiddleware<AuthenticationMiddleware>();
+        app.UseMiddleware<ScopeCheckMiddleware>();
         app.UseMiddleware<UpstreamRequestHeadersMiddleware>();
         app.UseMiddleware<ServiceTokenMiddleware>();
         return app;
