@@ -34,7 +34,7 @@ public static class HealthEndpoints
             .WithName("Health").WithSummary("Liveness: the process is up.").WithTags("Health")
             .AllowWithoutServiceToken();
 
-        app.MapGet("/health/ready", async (HttpContext context, HealthCheckService checks, IOptions<NnoLimitsOptions> limits) =>
+        app.MapGet("/health/ready", async (HttpContext context, HealthCheckService checks, IOptions<NnoLimitsOptions> limits, IOptions<HealthCheckServiceOptions> registrations) =>
             {
                 using var cts = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
                 cts.CancelAfter(limits.Value.ReadinessCheckTimeout);
@@ -45,7 +45,10 @@ public static class HealthEndpoints
                 }
                 catch (OperationCanceledException) when (!context.RequestAborted.IsCancellationRequested)
                 {
-                    return ErrorResponses.Result(ErrorCodes.ServiceUnavailable, "Readiness checks timed out.", new { checks = new Dictionary<string, string>() });
+                    // Still the same checks object: every readiness check is named, as "timeout".
+                    var timedOut = registrations.Value.Registrations.Where(r => r.Tags.Contains(ReadyTag))
+                        .ToDictionary(r => r.Name, _ => "timeout", StringComparer.Ordinal);
+                    return ErrorResponses.Result(ErrorCodes.ServiceUnavailable, "Readiness checks timed out.", new { checks = timedOut });
                 }
 
                 var result = report.Entries.ToDictionary(e => e.Key, e => e.Value.Data.TryGetValue(StateDataKey, out var state) && state is string named

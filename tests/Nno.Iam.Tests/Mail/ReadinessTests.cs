@@ -99,8 +99,11 @@ public sealed class ReadinessTests
         var (status, checks) = await ReadyAsync(platform);
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, status);
-        Assert.Equal("failing", checks.GetProperty("database").GetString());
-        Assert.Equal("ok", checks.GetProperty("signingKey").GetString());
+        // A database that cannot be opened fails its check, or (on a loaded machine) makes the checks overrun their
+        // time budget, which names every check as "timeout"; either way the service is not ready.
+        var database = checks.GetProperty("database").GetString();
+        Assert.Contains(database, new[] { "failing", "timeout" });
+        Assert.Equal(database == "timeout" ? "timeout" : "ok", checks.GetProperty("signingKey").GetString());
         // emailOutbox is not asserted: a background job may have reopened the deleted file through a pooled connection
         // between ClearAllPools and the delete, and then reads it fine (seen once in CI); the database check is what
         // makes the answer 503.
