@@ -32,7 +32,7 @@ internal static class OrganizationMembersApi
         return app;
     }
 
-    private static async Task<Ok<Page<OrganizationMemberItem>>> ListAsync(
+    private static async Task<Ok<Page<MemberItem>>> ListAsync(
         string id, HttpContext context, IamCallers callers, OrganizationAccess access, IamDbContext db, IamCursors cursors, CancellationToken cancellationToken)
     {
         var caller = await callers.RequireAuthenticatedAsync(cancellationToken);
@@ -40,25 +40,9 @@ internal static class OrganizationMembersApi
         var showEmail = organization.ManagesPlatform || MemberRoles.IsOwnerOrAdmin(organization.TenantRole);
 
         var request = IamCursors.Request(context.Request);
-        var pager = cursors.For("organization-members", ("organizationId", id));
-        var members = db.Members.AsNoTracking().Where(m => m.OrganizationId == id);
-        var page = members;
-        // Ordered by user id: the unique index (organization_id, user_id) serves the page, and inserts never shift it.
-        if (pager.After(request) is { } after)
-        {
-            var userId = after.Expect(1).GetString(0);
-            page = page.Where(m => string.Compare(m.UserId, userId) > 0);
-        }
-
-        var fetched = await (
-            from m in page
-            join u in db.Users on m.UserId equals u.Id
-            orderby m.UserId
-            select new { m.UserId, u.Email, u.Name, m.Role, m.CreatedAt })
-            .Take(request.FetchCount).ToListAsync(cancellationToken);
-        int? total = request.IncludeTotal ? await members.CountAsync(cancellationToken) : null;
-        return TypedResults.Ok(pager.ToPage(fetched, request, m => CursorPosition.Of(m.UserId),
-            m => new OrganizationMemberItem(m.UserId, showEmail ? m.Email : null, m.Name, m.Role, DateTimeOffset.FromUnixTimeMilliseconds(m.CreatedAt)), total));
+        var members = db.Members.AsNoTracking().Where(m => m.OrganizationId == id)
+            .Select(m => new MembershipRow { UserId = m.UserId, Role = m.Role, CreatedAt = m.CreatedAt });
+        return TypedResults.Ok(await MemberListing.PageAsync(members, db, cursors.For("organization-members", ("organizationId", id)), request, showEmail, cancellationToken));
     }
 
     private static async Task<Created<MemberView>> AddAsync(

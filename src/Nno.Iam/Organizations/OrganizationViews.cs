@@ -28,8 +28,6 @@ internal sealed record MemberView(string Id, string OrganizationId, string UserI
         m.Id, m.OrganizationId, m.UserId, m.Role, DateTimeOffset.FromUnixTimeMilliseconds(m.CreatedAt), DateTimeOffset.FromUnixTimeMilliseconds(m.UpdatedAt));
 }
 
-/// <summary>A member in an organization's member list; <c>email</c> as for platform members (iam.md §6 member privacy).</summary>
-internal sealed record OrganizationMemberItem(string UserId, string? Email, string Name, string Role, DateTimeOffset CreatedAt);
 
 /// <summary>Body of <c>POST /api/nno/organizations</c>.</summary>
 internal sealed record CreateOrganizationRequest(

@@ -22,8 +22,6 @@ internal sealed record PlatformMembershipView(string PlatformId, string UserId, 
     public static PlatformMembershipView From(PlatformMemberRecord m) => new(m.PlatformId, m.UserId, m.Role, DateTimeOffset.FromUnixTimeMilliseconds(m.CreatedAt));
 }
 
-/// <summary>A member in a platform's member list; <c>email</c> is null unless the caller may see it (iam.md §6 member privacy).</summary>
-internal sealed record PlatformMemberItem(string UserId, string? Email, string Name, string Role, DateTimeOffset CreatedAt);
 
 /// <summary>One of a user's platforms (<c>GET /api/nno/users/{userId}/platforms</c>).</summary>
 internal sealed record UserPlatformItem(string PlatformId, string Role, DateTimeOffset CreatedAt);
@@ -88,7 +86,7 @@ internal static class PlatformMembersApi
             m => new UserPlatformItem(m.PlatformId, m.Role, DateTimeOffset.FromUnixTimeMilliseconds(m.CreatedAt)), total));
     }
 
-    private static async Task<Ok<Page<PlatformMemberItem>>> ListAsync(
+    private static async Task<Ok<Page<MemberItem>>> ListAsync(
         string platformId, HttpContext context, IamCallers callers, IamDbContext db, IamCursors cursors, CancellationToken cancellationToken)
     {
         var caller = await callers.RequireAuthenticatedAsync(cancellationToken);
@@ -97,25 +95,9 @@ internal static class PlatformMembersApi
         var showEmail = role is null || MemberRoles.IsOwnerOrAdmin(role);
 
         var request = IamCursors.Request(context.Request);
-        var pager = cursors.For("platform-members", ("platformId", platformId));
-        var members = db.PlatformMembers.AsNoTracking().Where(m => m.PlatformId == platformId);
-        var page = members;
-        // Ordered by user id: the primary key (platform_id, user_id) serves the whole page, and inserts never shift it.
-        if (pager.After(request) is { } after)
-        {
-            var id = after.Expect(1).GetString(0);
-            page = page.Where(m => string.Compare(m.UserId, id) > 0);
-        }
-
-        var fetched = await (
-            from m in page
-            join u in db.Users on m.UserId equals u.Id
-            orderby m.UserId
-            select new { m.UserId, u.Email, u.Name, m.Role, m.CreatedAt })
-            .Take(request.FetchCount).ToListAsync(cancellationToken);
-        int? total = request.IncludeTotal ? await members.CountAsync(cancellationToken) : null;
-        return TypedResults.Ok(pager.ToPage(fetched, request, m => CursorPosition.Of(m.UserId),
-            m => new PlatformMemberItem(m.UserId, showEmail ? m.Email : null, m.Name, m.Role, DateTimeOffset.FromUnixTimeMilliseconds(m.CreatedAt)), total));
+        var members = db.PlatformMembers.AsNoTracking().Where(m => m.PlatformId == platformId)
+            .Select(m => new MembershipRow { UserId = m.UserId, Role = m.Role, CreatedAt = m.CreatedAt });
+        return TypedResults.Ok(await MemberListing.PageAsync(members, db, cursors.For("platform-members", ("platformId", platformId)), request, showEmail, cancellationToken));
     }
 
     private static async Task<Results<Created<PlatformMembershipView>, Ok<PlatformMembershipView>>> PutAsync(
