@@ -27,6 +27,18 @@ internal sealed class GatewayRequest(long startTimestamp, string? clientIp) : Nn
     /// <summary>How the caller was authenticated: <c>anonymous</c>, <c>session</c>, <c>apikey</c> or <c>service</c>.</summary>
     public string Principal => Identity?.Kind ?? Nno.Core.Identity.NnoIdentityHeaders.AuthKinds.Anonymous;
 
+    /// <summary>
+    /// The platform the request names in its path (gateway.md §4.6: <c>/api/v1/platforms/{pid}…</c> or
+    /// <c>/api/v1/cli/{pid}…</c>); null when the route names none. Keys the status check and the <c>platform</c> bucket.
+    /// </summary>
+    public string? TargetPlatformId { get; set; }
+
+    /// <summary>The target platform's tier from its status record (<c>starter</c> when unknown); null when not looked up.</summary>
+    public string? TargetTier { get; set; }
+
+    /// <summary>The request's <c>Origin</c> when it is an allowed CORS origin (gateway.md §4.11): the response carries the CORS headers.</summary>
+    public string? AllowedOrigin { get; set; }
+
     /// <summary>The error code when the gateway itself produced the response.</summary>
     public string? ErrorCode { get; set; }
 
