@@ -12,6 +12,7 @@ using Nno.Gateway.Authentication;
 using Nno.Gateway.Forwarding;
 using Nno.Gateway.OpenApi;
 using Nno.Gateway.Pipeline;
+using Nno.Gateway.RateLimiting;
 using Nno.Gateway.Routing;
 using Nno.Gateway.ServiceTokens;
 using Nno.ServiceDefaults.Bindings;
@@ -52,6 +53,7 @@ public static class GatewayService
         services.AddSingleton<GatewayMetrics>();
         services.AddSingleton<UpstreamResponseRewriter>();
         services.AddGatewayAuthentication();
+        services.AddGatewayRateLimiting();
 
         var proxy = services.AddReverseProxy();
         GatewayProxyConfiguration.AddTransforms(proxy);
@@ -87,6 +89,7 @@ public static class GatewayService
         app.UseMiddleware<BodyLimitMiddleware>();
         app.UseMiddleware<AuthenticationMiddleware>();
         app.UseMiddleware<ScopeCheckMiddleware>();
+        app.UseMiddleware<RateLimitMiddleware>();
         app.UseMiddleware<UpstreamRequestHeadersMiddleware>();
         app.UseMiddleware<ServiceTokenMiddleware>();
         return app;

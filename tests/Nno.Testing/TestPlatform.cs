@@ -52,6 +52,12 @@ public sealed class TestPlatform : IAsyncDisposable
             ["Nno:DataDir"] = dataDir.Path,
             ["Logging:LogLevel:Default"] = "Warning",
         };
+        // Every test client comes from one address; rate-limit tests set the limits they exercise (gateway.md §4.7).
+        foreach (var (key, value) in Nno.Gateway.RateLimiting.GatewayRateLimitSettings.AllAt(1_000_000_000))
+        {
+            all[key] = value;
+        }
+
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {
             all[key] = value;

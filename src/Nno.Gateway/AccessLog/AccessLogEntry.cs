@@ -25,7 +25,8 @@ internal sealed class AccessLogEntry : IReadOnlyList<KeyValuePair<string, object
         string? clientIp,
         string? userAgent,
         long requestBytes,
-        long responseBytes)
+        long responseBytes,
+        string? rateLimitBucket)
     {
         _fields =
         [
@@ -45,6 +46,7 @@ internal sealed class AccessLogEntry : IReadOnlyList<KeyValuePair<string, object
             new("userAgent", userAgent),
             new("requestBytes", requestBytes),
             new("responseBytes", responseBytes),
+            new("rateLimitBucket", rateLimitBucket),
         ];
     }
 

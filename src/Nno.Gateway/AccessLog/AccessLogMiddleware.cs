@@ -64,7 +64,7 @@ internal sealed class AccessLogMiddleware(RequestDelegate next, ILoggerFactory l
         var entry = new AccessLogEntry(
             request.Method,
             path,
-            state.Route?.PublicPrefix ?? (state.IsOwnEndpoint ? "gateway" : null),
+            state.PublicRoute?.LogRoute ?? state.Route?.PublicPrefix ?? (state.IsOwnEndpoint ? "gateway" : null),
             status,
             state.ErrorCode,
             Math.Round(Stopwatch.GetElapsedTime(state.StartTimestamp).TotalMilliseconds, 2),
@@ -77,7 +77,8 @@ internal sealed class AccessLogMiddleware(RequestDelegate next, ILoggerFactory l
             state.ClientIp,
             userAgent.Length == 0 ? null : userAgent,
             state.RequestBytes,
-            responseBytes);
+            responseBytes,
+            state.RateLimit is { Allowed: false } rejected ? rejected.Bucket.Name : null);
 
         // OnCompleted runs after the request-id scope closed; reopen it so the line carries requestId and traceId.
         using (_logger.BeginScope(new RequestIdMiddleware.RequestScope(context.GetRequestIds())))

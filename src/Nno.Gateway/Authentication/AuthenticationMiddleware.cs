@@ -4,7 +4,9 @@ using Microsoft.Extensions.Primitives;
 using Nno.Core.Credentials;
 using Nno.Core.Environments;
 using Nno.Core.Errors;
+using Nno.Gateway.Forwarding;
 using Nno.Gateway.Pipeline;
+using Nno.Gateway.RateLimiting;
 using Nno.Gateway.ServiceTokens;
 using Nno.ServiceDefaults.Hosting;
 
@@ -16,11 +18,17 @@ namespace Nno.Gateway.Authentication;
 /// key (<c>nno_…</c>, checked locally before IAM is asked), then as a session token. Cookies are never credentials.
 /// Failures answer 401 <c>UNAUTHORIZED</c> with <c>WWW-Authenticate: Bearer</c>; IAM unavailable without a cached
 /// answer is 503 <c>SERVICE_UNAVAILABLE</c> (never fail open).
+/// Before any of that, a request that carries <c>Authorization</c> is checked against its IP's <c>authfail</c> bucket
+/// (§4.7): every presented credential rejected here spends one token, and while none is left the IP's credentialed
+/// requests get 429 before the static key is compared or IAM is asked.
 /// </summary>
 internal sealed class AuthenticationMiddleware(
     RequestDelegate next,
     StaticKeyAuthenticator staticKeys,
     CredentialCache cache,
+    IRateLimitStore rateLimits,
+    RateLimitPolicies policies,
+    GatewayMetrics metrics,
     IOptions<NnoOptions> nno)
 {
     /// <summary>Longest <c>Authorization</c> header value accepted (gateway.md §6).</summary>
@@ -39,17 +47,42 @@ internal sealed class AuthenticationMiddleware(
             return next(context);
         }
 
-        if (PublicRoutes.IsPublic(context.Request))
+        if (PublicRoutes.Find(context.Request) is { } publicRoute)
         {
             // Public routes do not look at credentials at all (gateway.md §3.3).
+            state.PublicRoute = publicRoute;
             state.Identity = ResolvedPrincipal.Anonymous;
             return next(context);
         }
 
-        var credential = ReadBearer(context.Request.Headers.Authorization);
+        var authorization = context.Request.Headers.Authorization;
+        if (authorization.Count == 0)
+        {
+            // Nothing presented, nothing guessed: a plain 401 that spends no authfail token.
+            return UnauthorizedAsync(context);
+        }
+
+        var failures = new BucketUse(policies.AuthFail, RateLimitResponses.ClientKey(context, state));
+        var check = rateLimits.PeekAsync(failures, context.RequestAborted);
+        return check.IsCompletedSuccessfully
+            ? AuthenticateAsync(context, state, authorization, failures, check.Result)
+            : AwaitCheckAsync(context, state, authorization, failures, check);
+    }
+
+    private async Task AwaitCheckAsync(HttpContext context, GatewayRequest state, StringValues authorization, BucketUse failures, ValueTask<RateLimitResult> check) =>
+        await AuthenticateAsync(context, state, authorization, failures, await check);
+
+    private Task AuthenticateAsync(HttpContext context, GatewayRequest state, StringValues authorization, BucketUse failures, RateLimitResult check)
+    {
+        if (!check.Allowed)
+        {
+            return RateLimitResponses.WriteRejectionAsync(context, state, check, metrics);
+        }
+
+        var credential = ReadBearer(authorization);
         if (credential is null)
         {
-            return UnauthorizedAsync(context);
+            return RejectAsync(context, failures);
         }
 
         if (staticKeys.Match(credential) is { } staticKey)
@@ -64,14 +97,14 @@ internal sealed class AuthenticationMiddleware(
             // Format, checksum and environment locally: a typo or a foreign key never costs an IAM call.
             if (ApiKeyFormat.Validate(credential, _environment) != ApiKeyCheck.Ok)
             {
-                return UnauthorizedAsync(context);
+                return RejectAsync(context, failures);
             }
 
             kind = CredentialKind.ApiKey;
         }
 
         var pending = cache.ResolveAsync(kind, credential, context.RequestAborted);
-        return pending.IsCompletedSuccessfully ? ContinueAsync(context, state, pending.Result) : AwaitAsync(context, state, pending);
+        return pending.IsCompletedSuccessfully ? ContinueAsync(context, state, failures, pending.Result) : AwaitAsync(context, state, failures, pending);
     }
 
     /// <summary>
@@ -92,7 +125,7 @@ internal sealed class AuthenticationMiddleware(
         return token.Length == 0 || token.ContainsAnyExceptInRange('!', '~') ? null : token.ToString();
     }
 
-    private async Task AwaitAsync(HttpContext context, GatewayRequest state, ValueTask<CredentialLookup> pending)
+    private async Task AwaitAsync(HttpContext context, GatewayRequest state, BucketUse failures, ValueTask<CredentialLookup> pending)
     {
         CredentialLookup lookup;
         try
@@ -105,10 +138,10 @@ internal sealed class AuthenticationMiddleware(
             return;
         }
 
-        await ContinueAsync(context, state, lookup);
+        await ContinueAsync(context, state, failures, lookup);
     }
 
-    private Task ContinueAsync(HttpContext context, GatewayRequest state, CredentialLookup lookup)
+    private Task ContinueAsync(HttpContext context, GatewayRequest state, BucketUse failures, CredentialLookup lookup)
     {
         switch (lookup.Status)
         {
@@ -116,12 +149,25 @@ internal sealed class AuthenticationMiddleware(
                 state.Identity = lookup.Principal;
                 return next(context);
             case CredentialStatus.Invalid:
-                return UnauthorizedAsync(context);
+                return RejectAsync(context, failures);
             default:
                 return GatewayErrors.WriteAsync(context, ErrorCodes.ServiceUnavailable,
                     "The credential cannot be checked right now (IAM is unavailable); retry shortly.",
                     retryAfterSeconds: ServiceTokenMiddleware.RetryAfterSeconds);
         }
+    }
+
+    /// <summary>401 for a presented credential that failed, spending one of the IP's <c>authfail</c> tokens.</summary>
+    private Task RejectAsync(HttpContext context, BucketUse failures)
+    {
+        var spend = rateLimits.SpendAsync(failures, CancellationToken.None);
+        return spend.IsCompletedSuccessfully ? UnauthorizedAsync(context) : SpendThenRejectAsync(context, spend);
+    }
+
+    private static async Task SpendThenRejectAsync(HttpContext context, ValueTask spend)
+    {
+        await spend;
+        await UnauthorizedAsync(context);
     }
 
     private static Task UnauthorizedAsync(HttpContext context) =>

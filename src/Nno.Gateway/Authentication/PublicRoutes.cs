@@ -1,6 +1,20 @@
 using Microsoft.AspNetCore.Http;
+using Nno.Gateway.RateLimiting;
 
 namespace Nno.Gateway.Authentication;
+
+/// <summary>One public route: exact method and path, its short name (access log <c>public:&lt;name&gt;</c>) and its rate buckets.</summary>
+/// <param name="Method">Upper-case HTTP method.</param>
+/// <param name="Path">The exact public path.</param>
+/// <param name="Name">Short name.</param>
+/// <param name="Bucket">The route's own bucket (gateway.md §3.3, §4.7).</param>
+/// <param name="Anonymous">Whether the <c>anon</c> bucket applies too (every public IAM route except the device-token poll).</param>
+/// <param name="Webhook">Webhooks are limited per route only: no <c>ip</c> bucket.</param>
+internal sealed record PublicRoute(string Method, string Path, string Name, string Bucket, bool Anonymous, bool Webhook = false)
+{
+    /// <summary>The access log's <c>route</c> for this route: <c>public:&lt;name&gt;</c>.</summary>
+    public string LogRoute { get; } = "public:" + Name;
+}
 
 /// <summary>
 /// The complete list of public (unauthenticated) routes below <c>/api/</c> (gateway.md §3.3): exact method and exact
@@ -9,35 +23,38 @@ namespace Nno.Gateway.Authentication;
 /// </summary>
 internal static class PublicRoutes
 {
-    /// <summary>Method and public path of every public route, with its short name (access log <c>public:&lt;name&gt;</c>).</summary>
-    public static IReadOnlyList<(string Method, string Path, string Name)> All { get; } =
+    /// <summary>Every public route.</summary>
+    public static IReadOnlyList<PublicRoute> All { get; } =
     [
-        ("POST", "/api/v1/iam/auth/sign-up/email", "signup"),
-        ("POST", "/api/v1/iam/auth/sign-in/email", "signin"),
-        ("POST", "/api/v1/iam/auth/sign-in/magic-link", "magiclink"),
-        ("GET", "/api/v1/iam/auth/magic-link/verify", "mlverify"),
-        ("POST", "/api/v1/iam/auth/two-factor/verify", "twofactor"),
-        ("POST", "/api/v1/iam/oauth/device/code", "devcode"),
-        ("POST", "/api/v1/iam/oauth/device/token", "devtoken"),
-        ("POST", "/api/v1/billing/webhooks/stripe", "wh-stripe"),
-        ("POST", "/api/v1/cli/webhooks/github", "wh-github"),
+        new("POST", "/api/v1/iam/auth/sign-up/email", "signup", RateLimitBuckets.SignUp, Anonymous: true),
+        new("POST", "/api/v1/iam/auth/sign-in/email", "signin", RateLimitBuckets.SignIn, Anonymous: true),
+        new("POST", "/api/v1/iam/auth/sign-in/magic-link", "magiclink", RateLimitBuckets.MagicLink, Anonymous: true),
+        new("GET", "/api/v1/iam/auth/magic-link/verify", "mlverify", RateLimitBuckets.MagicLinkVerify, Anonymous: true),
+        new("POST", "/api/v1/iam/auth/two-factor/verify", "twofactor", RateLimitBuckets.SignIn, Anonymous: true),
+        new("POST", "/api/v1/iam/oauth/device/code", "devcode", RateLimitBuckets.DeviceCode, Anonymous: true),
+        new("POST", "/api/v1/iam/oauth/device/token", "devtoken", RateLimitBuckets.DeviceToken, Anonymous: false),
+        new("POST", "/api/v1/billing/webhooks/stripe", "wh-stripe", RateLimitBuckets.StripeWebhook, Anonymous: false, Webhook: true),
+        new("POST", "/api/v1/cli/webhooks/github", "wh-github", RateLimitBuckets.GitHubWebhook, Anonymous: false, Webhook: true),
     ];
 
-    /// <summary>True when <paramref name="method"/> and <paramref name="path"/> (the decoded path) are exactly a public route.</summary>
-    public static bool IsPublic(string method, string path)
+    /// <summary>The public route that <paramref name="method"/> and <paramref name="path"/> (the decoded path) are exactly, or null.</summary>
+    public static PublicRoute? Find(string method, string path)
     {
-        foreach (var (m, p, _) in All)
+        foreach (var route in All)
         {
             // Methods arrive upper-case from Kestrel; a lower-case "post" is another method and needs auth.
-            if (string.Equals(path, p, StringComparison.Ordinal) && string.Equals(method, m, StringComparison.Ordinal))
+            if (string.Equals(path, route.Path, StringComparison.Ordinal) && string.Equals(method, route.Method, StringComparison.Ordinal))
             {
-                return true;
+                return route;
             }
         }
 
-        return false;
+        return null;
     }
 
-    /// <summary>Same as <see cref="IsPublic(string, string)"/> for a request.</summary>
-    public static bool IsPublic(HttpRequest request) => IsPublic(request.Method, request.Path.Value ?? "/");
+    /// <summary>True when <paramref name="method"/> and <paramref name="path"/> are exactly a public route.</summary>
+    public static bool IsPublic(string method, string path) => Find(method, path) is not null;
+
+    /// <summary>The public route <paramref name="request"/> is, or null.</summary>
+    public static PublicRoute? Find(HttpRequest request) => Find(request.Method, request.Path.Value ?? "/");
 }

@@ -8,6 +8,7 @@ internal sealed class GatewayMetrics
 {
     private readonly Counter<long> _upstreamErrors;
     private readonly Counter<long> _credentialCache;
+    private readonly Counter<long> _rateLimited;
 
     public GatewayMetrics(IMeterFactory meters)
     {
@@ -15,11 +16,15 @@ internal sealed class GatewayMetrics
         var meter = meters.Create(NnoServiceDefaults.TelemetryName);
         _upstreamErrors = meter.CreateCounter<long>("nno_gateway_upstream_errors_total", description: "Upstream calls that failed, by service and kind.");
         _credentialCache = meter.CreateCounter<long>("nno_gateway_credential_cache_total", description: "Credential cache lookups, by credential kind and result.");
+        _rateLimited = meter.CreateCounter<long>("nno_gateway_rate_limited_total", description: "Requests answered 429, by rejecting bucket.");
     }
 
     /// <summary>Counts one credential cache lookup; <paramref name="result"/> is one of <see cref="Authentication.CredentialCacheResult"/>.</summary>
     public void CredentialCache(Authentication.CredentialKind kind, string result) =>
         _credentialCache.Add(1, new KeyValuePair<string, object?>("kind", kind == Authentication.CredentialKind.Session ? "session" : "apikey"), new KeyValuePair<string, object?>("result", result));
+
+    /// <summary>Counts one request rejected by <paramref name="bucket"/>.</summary>
+    public void RateLimited(string bucket) => _rateLimited.Add(1, new KeyValuePair<string, object?>("bucket", bucket));
 
     /// <summary>Counts one failed upstream call; <paramref name="kind"/> is one of <see cref="UpstreamErrorKind"/>.</summary>
     public void UpstreamError(string service, string kind) =>

@@ -39,6 +39,12 @@ internal sealed class GatewayRequest(long startTimestamp, string? clientIp) : Nn
     /// <summary>The request's <c>Origin</c> when it is an allowed CORS origin (gateway.md §4.11): the response carries the CORS headers.</summary>
     public string? AllowedOrigin { get; set; }
 
+    /// <summary>The public route (gateway.md §3.3) the request is, or null.</summary>
+    public Authentication.PublicRoute? PublicRoute { get; set; }
+
+    /// <summary>The bucket the response's <c>RateLimit-*</c> headers report (gateway.md §4.7); null when no bucket applied.</summary>
+    public RateLimiting.RateLimitResult? RateLimit { get; set; }
+
     /// <summary>The error code when the gateway itself produced the response.</summary>
     public string? ErrorCode { get; set; }
 

@@ -6,8 +6,9 @@ namespace Nno.Gateway.Pipeline;
 
 /// <summary>
 /// Adds the headers every gateway response carries, errors included (gateway.md §4.8): <c>X-Content-Type-Options</c>,
-/// <c>Referrer-Policy</c> and, in <c>stg</c>/<c>prod</c>, <c>Strict-Transport-Security</c>. The request-id middleware
-/// adds <c>X-Request-Id</c> and <c>X-Trace-Id</c>.
+/// <c>Referrer-Policy</c> and, in <c>stg</c>/<c>prod</c>, <c>Strict-Transport-Security</c>; and, as the response starts
+/// (so they survive error responses and upstream responses alike), the <c>RateLimit-*</c> headers of the request's
+/// buckets (§4.7). The request-id middleware adds <c>X-Request-Id</c> and <c>X-Trace-Id</c>.
 /// </summary>
 internal sealed class SecurityHeadersMiddleware(RequestDelegate next, IOptions<NnoOptions> options)
 {
@@ -21,21 +22,26 @@ internal sealed class SecurityHeadersMiddleware(RequestDelegate next, IOptions<N
 
     private static readonly Func<object, Task> AddWithoutHsts = static state =>
     {
-        Add(((HttpContext)state).Response.Headers);
+        Add((HttpContext)state);
         return Task.CompletedTask;
     };
 
     private static readonly Func<object, Task> AddWithHsts = static state =>
     {
-        var headers = ((HttpContext)state).Response.Headers;
-        Add(headers);
-        headers.StrictTransportSecurity = "max-age=31536000";
+        var context = (HttpContext)state;
+        Add(context);
+        context.Response.Headers.StrictTransportSecurity = "max-age=31536000";
         return Task.CompletedTask;
     };
 
-    private static void Add(IHeaderDictionary headers)
+    private static void Add(HttpContext context)
     {
+        var headers = context.Response.Headers;
         headers.XContentTypeOptions = "nosniff";
         headers["Referrer-Policy"] = "no-referrer";
+        if (context.GetGatewayRequest()?.RateLimit is { } rateLimit)
+        {
+            RateLimiting.RateLimitResponses.AddHeaders(headers, rateLimit);
+        }
     }
 }
