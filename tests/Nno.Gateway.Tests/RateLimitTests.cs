@@ -342,4 +342,21 @@ public sealed class RateLimitTests
         using var otherKey = await SendAsync(platform, HttpMethod.Get, "/api/v1/stacks", platform.NewApiKey(out _, ["stacks:read"]));
         Assert.Equal(HttpStatusCode.OK, otherKey.StatusCode);
     }
+
+    [Fact]
+    public async Task SwitchedOff_NoBucketApplies_NotEvenAuthfail()
+    {
+        var settings = Limits(("ip", 1, 1), ("authfail", 1, 1), ("user:none", 1, 1));
+        settings["Gateway:RateLimits:Enabled"] = "false";
+        await using var platform = await GatewayPlatform.StartAsync(Services, settings);
+        var token = platform.NewSession(out _);
+        for (var i = 0; i < 3; i++)
+        {
+            using var rejected = await SendAsync(platform, HttpMethod.Get, "/api/v1/stacks", "unknown-" + i);
+            Assert.Equal(HttpStatusCode.Unauthorized, rejected.StatusCode);
+            using var passed = await SendAsync(platform, HttpMethod.Get, "/api/v1/stacks", token);
+            Assert.Equal(HttpStatusCode.OK, passed.StatusCode);
+            Assert.Null(Http.Header(passed, "RateLimit-Limit"));
+        }
+    }
 }

@@ -62,6 +62,11 @@ internal sealed class AuthenticationMiddleware(
             return UnauthorizedAsync(context);
         }
 
+        if (!policies.Enabled)
+        {
+            return AuthenticateAsync(context, state, authorization, null, default);
+        }
+
         var failures = new BucketUse(policies.AuthFail, RateLimitResponses.ClientKey(context, state));
         var check = rateLimits.PeekAsync(failures, context.RequestAborted);
         return check.IsCompletedSuccessfully
@@ -72,9 +77,9 @@ internal sealed class AuthenticationMiddleware(
     private async Task AwaitCheckAsync(HttpContext context, GatewayRequest state, StringValues authorization, BucketUse failures, ValueTask<RateLimitResult> check) =>
         await AuthenticateAsync(context, state, authorization, failures, await check);
 
-    private Task AuthenticateAsync(HttpContext context, GatewayRequest state, StringValues authorization, BucketUse failures, RateLimitResult check)
+    private Task AuthenticateAsync(HttpContext context, GatewayRequest state, StringValues authorization, BucketUse? failures, RateLimitResult check)
     {
-        if (!check.Allowed)
+        if (failures is not null && !check.Allowed)
         {
             return RateLimitResponses.WriteRejectionAsync(context, state, check, metrics);
         }
@@ -125,7 +130,7 @@ internal sealed class AuthenticationMiddleware(
         return token.Length == 0 || token.ContainsAnyExceptInRange('!', '~') ? null : token.ToString();
     }
 
-    private async Task AwaitAsync(HttpContext context, GatewayRequest state, BucketUse failures, ValueTask<CredentialLookup> pending)
+    private async Task AwaitAsync(HttpContext context, GatewayRequest state, BucketUse? failures, ValueTask<CredentialLookup> pending)
     {
         CredentialLookup lookup;
         try
@@ -141,7 +146,7 @@ internal sealed class AuthenticationMiddleware(
         await ContinueAsync(context, state, failures, lookup);
     }
 
-    private Task ContinueAsync(HttpContext context, GatewayRequest state, BucketUse failures, CredentialLookup lookup)
+    private Task ContinueAsync(HttpContext context, GatewayRequest state, BucketUse? failures, CredentialLookup lookup)
     {
         switch (lookup.Status)
         {
@@ -158,9 +163,14 @@ internal sealed class AuthenticationMiddleware(
     }
 
     /// <summary>401 for a presented credential that failed, spending one of the IP's <c>authfail</c> tokens.</summary>
-    private Task RejectAsync(HttpContext context, BucketUse failures)
+    private Task RejectAsync(HttpContext context, BucketUse? failures)
     {
-        var spend = rateLimits.SpendAsync(failures, CancellationToken.None);
+        if (failures is not { } use)
+        {
+            return UnauthorizedAsync(context);
+        }
+
+        var spend = rateLimits.SpendAsync(use, CancellationToken.None);
         return spend.IsCompletedSuccessfully ? UnauthorizedAsync(context) : SpendThenRejectAsync(context, spend);
     }
 

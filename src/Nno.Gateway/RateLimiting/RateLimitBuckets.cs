@@ -76,6 +76,7 @@ internal sealed class RateLimitPolicies
     public RateLimitPolicies(IOptions<RateLimitOptions> options)
     {
         ArgumentNullException.ThrowIfNull(options);
+        Enabled = options.Value.Enabled;
         _byPath = new Dictionary<string, BucketPolicy>(StringComparer.Ordinal);
         foreach (var (path, limit) in options.Value.Limits)
         {
@@ -94,6 +95,9 @@ internal sealed class RateLimitPolicies
         _key = Tiers(RateLimitBuckets.Key);
         _platform = Tiers(RateLimitBuckets.Platform);
     }
+
+    /// <summary>False when rate limiting is switched off (<c>Gateway:RateLimits:Enabled</c>).</summary>
+    public bool Enabled { get; }
 
     /// <summary>Number of distinct bucket states (slots).</summary>
     public static int SlotCount => SlotNames.Length;

@@ -20,6 +20,11 @@ internal sealed class RateLimitMiddleware(RequestDelegate next, IRateLimitStore 
 
     public Task InvokeAsync(HttpContext context)
     {
+        if (!policies.Enabled)
+        {
+            return next(context);
+        }
+
         var state = context.GetGatewayRequest()!;
         var buckets = default(BucketSet);
         Collect(context, state, ref buckets);

@@ -24,6 +24,12 @@ internal sealed class RateLimitOptions
     /// <summary>Every limit by its configuration path below <see cref="Section"/> (<c>ip</c>, <c>user:starter</c>, …).</summary>
     public Dictionary<string, BucketLimit> Limits { get; } = Defaults();
 
+    /// <summary>
+    /// False turns every bucket off, <c>authfail</c> included (a deployment behind an edge limiter that does the same job;
+    /// the benchmark's auth-only baseline). On by default.
+    /// </summary>
+    public bool Enabled { get; set; } = true;
+
     /// <summary>How often idle buckets (full again for a second) are dropped from memory.</summary>
     public TimeSpan SweepInterval { get; set; } = TimeSpan.FromSeconds(30);
 
@@ -74,6 +80,7 @@ internal sealed class RateLimitOptions
         }
 
         SweepInterval = section.GetValue("SweepInterval", SweepInterval);
+        Enabled = section.GetValue("Enabled", Enabled);
     }
 }
 
