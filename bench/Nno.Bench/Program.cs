@@ -9,6 +9,7 @@ return args.FirstOrDefault() switch
     "gateway" => await GatewayThroughput.RunAsync(args[1..]),
     "session" => await SessionValidation.RunAsync(args[1..]),
     "gateway-auth" => await GatewayAuthThroughput.RunAsync(args[1..]),
+    "gateway-protection" => await GatewayProtectionThroughput.RunAsync(args[1..]),
     _ => Usage(),
 };
 
@@ -25,6 +26,8 @@ static int Usage()
                   IAM session validation on a gateway cache miss (10k users, 50k sessions) and sign-in with production hashing
           gateway-auth [--concurrency N] [--warmup s] [--duration s] [--rounds N]
                   the same upstream through the gateway: public route vs session on a credential-cache hit vs static key
+          gateway-protection [--concurrency N] [--warmup s] [--duration s] [--rounds N]
+                  a platform route by session and by API key: authentication only vs the full chain (scope, status, rate limits)
         """);
     return 2;
 }

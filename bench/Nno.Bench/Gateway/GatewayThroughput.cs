@@ -302,6 +302,12 @@ public static class GatewayThroughput
             ["Nno:DataDir"] = Path.Combine(Path.GetTempPath(), "nno-bench-gateway"),
             ["AUTH_API_KEY"] = StaticKey,
         };
+        // One load generator is one client address: the buckets stay on (their cost is measured) but never refuse.
+        foreach (var (key, value) in Nno.Gateway.RateLimiting.GatewayRateLimitSettings.AllAt(1_000_000_000))
+        {
+            settings[key] = value;
+        }
+
         foreach (var (key, value) in values)
         {
             settings[key] = value;
