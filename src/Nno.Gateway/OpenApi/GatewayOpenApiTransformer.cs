@@ -96,8 +96,11 @@ internal sealed class GatewayOpenApiTransformer(GatewayRouteTable table) : IOpen
     private static readonly (string Status, string Description)[] GatewayErrorResponses =
     [
         ("400", "VALIDATION_ERROR: malformed path."),
+        ("401", "UNAUTHORIZED: missing, invalid, expired or revoked credential (WWW-Authenticate: Bearer)."),
+        ("403", "FORBIDDEN: the API key lacks the route's scope (details.requiredScope), or a CORS preflight from a disallowed origin; PLATFORM_SUSPENDED / PLATFORM_INACTIVE: the platform in the path blocks this request (details.platformId, details.status)."),
         ("404", "NOT_FOUND: no route (or an internal-only path)."),
         ("413", "PAYLOAD_TOO_LARGE: body over the route's limit."),
+        ("429", "RATE_LIMITED: a rate bucket is empty (details.bucket, details.limit, details.retryAfterSeconds; Retry-After and RateLimit-Limit/Remaining/Reset headers)."),
         ("502", "BAD_GATEWAY: the upstream failed or answered a 5xx without an error envelope."),
         ("503", "SERVICE_UNAVAILABLE: the upstream is unreachable or no service token is available (Retry-After)."),
         ("504", "UPSTREAM_TIMEOUT: no upstream response within the route's timeout."),
