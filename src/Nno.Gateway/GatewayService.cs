@@ -12,12 +12,14 @@ using Nno.Gateway.Authentication;
 using Nno.Gateway.Forwarding;
 using Nno.Gateway.OpenApi;
 using Nno.Gateway.Pipeline;
+using Nno.Gateway.PlatformStatus;
 using Nno.Gateway.Routing;
 using Nno.Gateway.ServiceTokens;
 using Nno.ServiceDefaults.Bindings;
 using Nno.ServiceDefaults.Health;
 using Nno.ServiceDefaults.Hosting;
 using Nno.ServiceDefaults.Logging;
+using Nno.Storage;
 using Yarp.ReverseProxy.Configuration;
 using Yarp.ReverseProxy.Forwarder;
 
@@ -52,6 +54,9 @@ public static class GatewayService
         services.AddSingleton<GatewayMetrics>();
         services.AddSingleton<UpstreamResponseRewriter>();
         services.AddGatewayAuthentication();
+        // The PLATFORM_STATUS KV (read only): embedded SQLite here; distributed mode registers its Redis store instead.
+        services.AddNnoEmbeddedStorage();
+        services.AddGatewayPlatformStatus();
 
         var proxy = services.AddReverseProxy();
         GatewayProxyConfiguration.AddTransforms(proxy);
@@ -87,6 +92,7 @@ public static class GatewayService
         app.UseMiddleware<BodyLimitMiddleware>();
         app.UseMiddleware<AuthenticationMiddleware>();
         app.UseMiddleware<ScopeCheckMiddleware>();
+        app.UseMiddleware<PlatformStatusMiddleware>();
         app.UseMiddleware<UpstreamRequestHeadersMiddleware>();
         app.UseMiddleware<ServiceTokenMiddleware>();
         return app;
