@@ -67,9 +67,6 @@ internal sealed partial class PlatformStatusCache : IDisposable
         _entries = new MemoryCache(new MemoryCacheOptions { SizeLimit = _options.SizeLimit, Clock = new TimeProviderClock(time) });
     }
 
-    /// <summary>Number of cached platforms (diagnostics and tests).</summary>
-    public int Count => _entries.Count;
-
     /// <summary>
     /// The status and tier of <paramref name="platformId"/>: from the cache, or from the KV (one read per platform at a
     /// time). Never throws for KV failures: they answer the stale value or an unknown status.
