@@ -12,6 +12,7 @@ using Nno.Gateway.Authentication;
 using Nno.Gateway.Forwarding;
 using Nno.Gateway.OpenApi;
 using Nno.Gateway.Pipeline;
+using Nno.Gateway.PlatformStatus;
 using Nno.Gateway.RateLimiting;
 using Nno.Gateway.Routing;
 using Nno.Gateway.ServiceTokens;
@@ -19,6 +20,7 @@ using Nno.ServiceDefaults.Bindings;
 using Nno.ServiceDefaults.Health;
 using Nno.ServiceDefaults.Hosting;
 using Nno.ServiceDefaults.Logging;
+using Nno.Storage;
 using Yarp.ReverseProxy.Configuration;
 using Yarp.ReverseProxy.Forwarder;
 
@@ -53,6 +55,9 @@ public static class GatewayService
         services.AddSingleton<GatewayMetrics>();
         services.AddSingleton<UpstreamResponseRewriter>();
         services.AddGatewayAuthentication();
+        // The PLATFORM_STATUS KV (read only): embedded SQLite here; distributed mode registers its Redis store instead.
+        services.AddNnoEmbeddedStorage();
+        services.AddGatewayPlatformStatus();
         services.AddGatewayRateLimiting();
 
         var proxy = services.AddReverseProxy();
@@ -89,6 +94,7 @@ public static class GatewayService
         app.UseMiddleware<BodyLimitMiddleware>();
         app.UseMiddleware<AuthenticationMiddleware>();
         app.UseMiddleware<ScopeCheckMiddleware>();
+        app.UseMiddleware<PlatformStatusMiddleware>();
         app.UseMiddleware<RateLimitMiddleware>();
         app.UseMiddleware<UpstreamRequestHeadersMiddleware>();
         app.UseMiddleware<ServiceTokenMiddleware>();

@@ -73,6 +73,7 @@ internal sealed class AccessLogMiddleware(RequestDelegate next, ILoggerFactory l
             state.UpstreamMs is { } ms ? Math.Round(ms, 2) : null,
             state.Principal,
             state.Identity?.UserId,
+            state.TargetPlatformId,
             state.Identity?.KeyId,
             state.ClientIp,
             userAgent.Length == 0 ? null : userAgent,

@@ -1,7 +1,11 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Nno.Core.Platforms;
 using Nno.Core.Services;
 using Nno.ServiceDefaults.Security;
+using Nno.Storage;
+using Nno.Storage.Sqlite;
 using Nno.Testing;
 
 namespace Nno.Gateway.Tests.Support;
@@ -24,8 +28,12 @@ public sealed class GatewayPlatform : IAsyncDisposable
     /// <summary>A plain user session every test platform's IAM knows.</summary>
     public static readonly TestSession DefaultSession = new("usr_default01", "ses_default01", new DateTimeOffset(2026, 3, 1, 0, 0, 0, TimeSpan.Zero));
 
+    private readonly Lazy<SqliteKeyValueStore> _kv;
+
     private GatewayPlatform(TestPlatform platform, UpstreamRecorder recorder, FakeServiceTokenProvider? tokens, LogSink logs, TestIam iam)
     {
+        // The test's own store on the platform's KV files, as the Registry (another application) writes them.
+        _kv = new Lazy<SqliteKeyValueStore>(() => new SqliteKeyValueStore(Options.Create(new NnoStorageOptions { DataDir = platform.DataDir }), platform.Time));
         Platform = platform;
         Recorder = recorder;
         FakeTokens = tokens;
@@ -69,7 +77,8 @@ public sealed class GatewayPlatform : IAsyncDisposable
     /// <param name="services">Services to run (null: all).</param>
     /// <param name="settings">Extra configuration.</param>
     /// <param name="realServiceToken">True: the gateway obtains real tokens from IAM instead of the fake one.</param>
-    public static async Task<GatewayPlatform> StartAsync(IReadOnlyCollection<string>? services = null, IDictionary<string, string?>? settings = null, bool realServiceToken = false)
+    /// <param name="configureGateway">Changes to the gateway's services only, after its own registrations.</param>
+    public static async Task<GatewayPlatform> StartAsync(IReadOnlyCollection<string>? services = null, IDictionary<string, string?>? settings = null, bool realServiceToken = false, Action<IServiceCollection>? configureGateway = null)
     {
         var recorder = new UpstreamRecorder();
         var tokens = realServiceToken ? null : new FakeServiceTokenProvider();
@@ -100,6 +109,11 @@ public sealed class GatewayPlatform : IAsyncDisposable
                 if (name == NnoServices.Gateway && tokens is not null)
                 {
                     builder.Services.AddSingleton<IServiceTokenProvider>(tokens);
+                }
+
+                if (name == NnoServices.Gateway)
+                {
+                    configureGateway?.Invoke(builder.Services);
                 }
             },
             configurePipeline: (name, app) =>
@@ -137,6 +151,25 @@ public sealed class GatewayPlatform : IAsyncDisposable
         return key;
     }
 
+    /// <summary>A new random platform id (<c>^[a-z0-9]{10}$</c>), so tests sharing a platform's KV never collide.</summary>
+    public static string NewPlatformId() =>
+        System.Security.Cryptography.RandomNumberGenerator.GetString("abcdefghijklmnopqrstuvwxyz0123456789", 10);
+
+    /// <summary>
+    /// Writes <paramref name="platformId"/>'s record to the real <c>PLATFORM_STATUS</c> KV file (key
+    /// <c>platform:{id}</c>, the contract's JSON), through a store of the test's own, exactly as the Registry will.
+    /// </summary>
+    public Task SetPlatformStatusAsync(string platformId, string status, string tier = PlatformTiers.Starter, long version = 1) =>
+        StatusKv.PutAsync(
+            PlatformStatusKv.KeyFor(platformId),
+            PlatformStatusRecord.Create(platformId, status, tier, version, Platform.Time.GetUtcNow()).ToUtf8Json());
+
+    /// <summary>Writes <paramref name="value"/> verbatim as <paramref name="platformId"/>'s KV value (bare statuses, garbage).</summary>
+    public Task SetPlatformStatusValueAsync(string platformId, string value) =>
+        StatusKv.PutStringAsync(PlatformStatusKv.KeyFor(platformId), value);
+
+    private IKeyValueNamespace StatusKv => _kv.Value.GetNamespace(KvNamespaces.PlatformStatus);
+
     /// <summary>A request with <paramref name="credential"/> as its bearer token.</summary>
     public static HttpRequestMessage Request(HttpMethod method, string url, string? credential, out string requestId)
     {
@@ -164,6 +197,11 @@ public sealed class GatewayPlatform : IAsyncDisposable
         User.Dispose();
         Service.Dispose();
         Iam.ResetHang();
+        if (_kv.IsValueCreated)
+        {
+            _kv.Value.Dispose();
+        }
+
         await Platform.DisposeAsync();
     }
 }
