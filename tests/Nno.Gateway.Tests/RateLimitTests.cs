@@ -359,4 +359,85 @@ public sealed class RateLimitTests
             Assert.Null(Http.Header(passed, "RateLimit-Limit"));
         }
     }
+
+    [Fact]
+    public async Task TheTierOfThePlatformInThePath_SetsTheUserLimit_GrowthGets600_StarterAndNoPlatform300()
+    {
+        await using var platform = await StartAsync(("user:starter", 300, 300), ("user:growth", 600, 600), ("user:none", 300, 300), ("platform:growth", 3_000, 3_000), ("platform:starter", 1_200, 1_200));
+        var growth = GatewayPlatform.NewPlatformId();
+        var starter = GatewayPlatform.NewPlatformId();
+        await platform.SetPlatformStatusAsync(growth, "active", "growth");
+        await platform.SetPlatformStatusAsync(starter, "active", "starter");
+        var platforms = new Dictionary<string, string> { [growth] = "owner", [starter] = "owner" };
+
+        var growthUser = platform.NewSession(out _, platforms: platforms, activePlatformId: growth);
+        for (var i = 0; i < 600; i++)
+        {
+            using var passed = await SendAsync(platform, HttpMethod.Get, $"/api/v1/platforms/{growth}", growthUser);
+            Assert.Equal(HttpStatusCode.OK, passed.StatusCode);
+            Assert.Equal("600", Http.Header(passed, "RateLimit-Limit"));
+        }
+
+        using (var limited = await SendAsync(platform, HttpMethod.Get, $"/api/v1/platforms/{growth}", growthUser))
+        {
+            var (bucket, limit, _) = await AssertRateLimitedAsync(limited);
+            Assert.Equal(("user", 600), (bucket, limit));
+        }
+
+        var other = platform.NewSession(out _, platforms: platforms, activePlatformId: growth);
+        using (var onStarter = await SendAsync(platform, HttpMethod.Get, $"/api/v1/platforms/{starter}", other))
+        {
+            Assert.Equal("300", Http.Header(onStarter, "RateLimit-Limit"));
+        }
+
+        // Aimed at no platform (the active one does not count): the "no platform" limit.
+        using var noTarget = await SendAsync(platform, HttpMethod.Get, "/api/v1/stacks", platform.NewSession(out _, platforms: platforms, activePlatformId: growth));
+        Assert.Equal("300", Http.Header(noTarget, "RateLimit-Limit"));
+    }
+
+    [Fact]
+    public async Task ThePlatformBucket_IsSharedByEveryUserAimedAtThePlatform_OperatorsDoNotSpendIt()
+    {
+        await using var platform = await StartAsync(("platform:starter", 3, 3));
+        var target = GatewayPlatform.NewPlatformId();
+        await platform.SetPlatformStatusAsync(target, "active", "starter");
+        var members = new Dictionary<string, string> { [target] = "member" };
+        var first = platform.NewSession(out _, platforms: members);
+        var second = platform.NewSession(out _, platforms: members);
+        var operatorToken = platform.NewSession(out _, role: "platform-admin");
+        var path = $"/api/v1/platforms/{target}/entities";
+
+        foreach (var token in new[] { first, first, operatorToken, operatorToken, second })
+        {
+            using var passed = await SendAsync(platform, HttpMethod.Get, path, token);
+            Assert.Equal(HttpStatusCode.OK, passed.StatusCode);
+        }
+
+        using (var limited = await SendAsync(platform, HttpMethod.Get, path, second))
+        {
+            Assert.Equal(("platform", 3, 20), await AssertRateLimitedAsync(limited));
+        }
+
+        // Another platform, and the operator, are unaffected.
+        using (var elsewhere = await SendAsync(platform, HttpMethod.Get, $"/api/v1/platforms/{GatewayPlatform.NewPlatformId()}/entities", second))
+        {
+            Assert.Equal(HttpStatusCode.OK, elsewhere.StatusCode);
+        }
+
+        using var asOperator = await SendAsync(platform, HttpMethod.Get, path, operatorToken);
+        Assert.Equal(HttpStatusCode.OK, asOperator.StatusCode);
+    }
+
+    [Fact]
+    public async Task PlatformStatusSwitchedOff_ASuspendedPlatformIsNotChecked()
+    {
+        var settings = Limits();
+        settings["Gateway:PlatformStatus:Enabled"] = "false";
+        await using var platform = await GatewayPlatform.StartAsync(Services, settings);
+        var target = GatewayPlatform.NewPlatformId();
+        await platform.SetPlatformStatusAsync(target, "suspended", "starter");
+        var owner = platform.NewSession(out _, platforms: new Dictionary<string, string> { [target] = "owner" });
+        using var response = await SendAsync(platform, HttpMethod.Post, $"/api/v1/platforms/{target}/entities", owner, body: new { name = "x" });
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
 }
