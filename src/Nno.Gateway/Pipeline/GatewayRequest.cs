@@ -39,6 +39,12 @@ internal sealed class GatewayRequest(long startTimestamp, string? clientIp) : Nn
     /// <summary>The request's <c>Origin</c> when it is an allowed CORS origin (gateway.md §4.11): the response carries the CORS headers.</summary>
     public string? AllowedOrigin { get; set; }
 
+    /// <summary>
+    /// True for a CORS preflight (<c>OPTIONS</c> with <c>Origin</c> and <c>Access-Control-Request-Method</c>): answered by
+    /// the gateway, never authenticated, rate limited or forwarded (gateway.md §4.11).
+    /// </summary>
+    public bool IsPreflight { get; set; }
+
     /// <summary>The error code when the gateway itself produced the response.</summary>
     public string? ErrorCode { get; set; }
 

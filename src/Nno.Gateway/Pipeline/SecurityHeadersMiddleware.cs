@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Options;
+using Nno.Gateway.Cors;
 using Nno.ServiceDefaults.Hosting;
 
 namespace Nno.Gateway.Pipeline;
@@ -7,7 +8,7 @@ namespace Nno.Gateway.Pipeline;
 /// <summary>
 /// Adds the headers every gateway response carries, errors included (gateway.md §4.8): <c>X-Content-Type-Options</c>,
 /// <c>Referrer-Policy</c> and, in <c>stg</c>/<c>prod</c>, <c>Strict-Transport-Security</c>. The request-id middleware
-/// adds <c>X-Request-Id</c> and <c>X-Trace-Id</c>.
+/// adds <c>X-Request-Id</c> and <c>X-Trace-Id</c>. The same callback writes the CORS response headers (gateway.md §4.11).
 /// </summary>
 internal sealed class SecurityHeadersMiddleware(RequestDelegate next, IOptions<NnoOptions> options)
 {
@@ -21,15 +22,19 @@ internal sealed class SecurityHeadersMiddleware(RequestDelegate next, IOptions<N
 
     private static readonly Func<object, Task> AddWithoutHsts = static state =>
     {
-        Add(((HttpContext)state).Response.Headers);
+        var context = (HttpContext)state;
+        Add(context.Response.Headers);
+        CorsResponseHeaders.Apply(context);
         return Task.CompletedTask;
     };
 
     private static readonly Func<object, Task> AddWithHsts = static state =>
     {
-        var headers = ((HttpContext)state).Response.Headers;
+        var context = (HttpContext)state;
+        var headers = context.Response.Headers;
         Add(headers);
         headers.StrictTransportSecurity = "max-age=31536000";
+        CorsResponseHeaders.Apply(context);
         return Task.CompletedTask;
     };
 
