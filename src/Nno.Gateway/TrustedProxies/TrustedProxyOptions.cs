@@ -35,7 +35,7 @@ internal sealed class TrustedProxyOptions
 
     public void Read(IConfiguration configuration) => Entries = ConfigurationList.Read(configuration.GetSection(Key)) ?? [];
 
-    /// <summary>Parses <c>address/prefix</c> or a bare address; false for anything else (host bits set included).</summary>
+    /// <summary>Parses <c>address/prefix</c> or a bare address; false for anything else, host bits set after the prefix included.</summary>
     public static bool TryParse(string entry, out IPNetwork network)
     {
         var text = entry.Trim();
@@ -45,7 +45,12 @@ internal sealed class TrustedProxyOptions
             return true;
         }
 
-        return IPNetwork.TryParse(text, out network);
+        // The base address must be the network's own: 10.0.0.1/8 is more likely a typo for /32 than a wish to trust a /8.
+        var slash = text.IndexOf('/', StringComparison.Ordinal);
+        return IPNetwork.TryParse(text, out network)
+            && slash > 0
+            && IPAddress.TryParse(text.AsSpan(0, slash), out var written)
+            && written.Equals(network.BaseAddress);
     }
 }
 
