@@ -6,13 +6,14 @@ namespace Nno.Gateway.Cors;
 
 /// <summary>
 /// The CORS headers of a non-preflight response (gateway.md §4.11), written when the response starts so they survive
-/// error responses (which clear headers) and replace whatever an upstream sent: the gateway alone owns CORS, so an
-/// upstream's <c>Access-Control-*</c> headers are dropped, and an allowed origin gets <c>Access-Control-Allow-Origin</c>,
+/// error responses (which clear headers) and upstream responses (whose own <c>Access-Control-*</c> headers the response
+/// rewriter drops: the gateway alone owns CORS). An allowed origin gets <c>Access-Control-Allow-Origin</c>,
 /// <c>Access-Control-Expose-Headers</c> and <c>Origin</c> added to <c>Vary</c>. Never <c>Access-Control-Allow-Credentials</c>.
 /// </summary>
 internal static class CorsResponseHeaders
 {
-    private const string Prefix = "Access-Control-";
+    /// <summary>Prefix of every CORS header; an upstream's are dropped by the response rewriter.</summary>
+    public const string Prefix = "Access-Control-";
 
     public static void Apply(HttpContext context)
     {
@@ -23,39 +24,12 @@ internal static class CorsResponseHeaders
             return;
         }
 
-        var headers = context.Response.Headers;
-        if (state.UpstreamStatus is not null)
-        {
-            RemoveUpstreamCorsHeaders(headers);
-        }
-
         if (state.AllowedOrigin is { } origin)
         {
+            var headers = context.Response.Headers;
             headers.AccessControlAllowOrigin = origin;
             headers.AccessControlExposeHeaders = GatewayCorsPolicy.ExposedHeaders;
             AddVaryOrigin(headers);
-        }
-    }
-
-    private static void RemoveUpstreamCorsHeaders(IHeaderDictionary headers)
-    {
-        List<string>? names = null;
-        foreach (var header in headers)
-        {
-            if (header.Key.StartsWith(Prefix, StringComparison.OrdinalIgnoreCase))
-            {
-                (names ??= []).Add(header.Key);
-            }
-        }
-
-        if (names is null)
-        {
-            return;
-        }
-
-        foreach (var name in names)
-        {
-            headers.Remove(name);
         }
     }
 
