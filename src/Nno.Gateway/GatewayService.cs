@@ -9,6 +9,7 @@ using Microsoft.Extensions.Options;
 using Nno.Core.Services;
 using Nno.Gateway.AccessLog;
 using Nno.Gateway.Authentication;
+using Nno.Gateway.Cors;
 using Nno.Gateway.Forwarding;
 using Nno.Gateway.OpenApi;
 using Nno.Gateway.Pipeline;
@@ -16,6 +17,7 @@ using Nno.Gateway.PlatformStatus;
 using Nno.Gateway.RateLimiting;
 using Nno.Gateway.Routing;
 using Nno.Gateway.ServiceTokens;
+using Nno.Gateway.TrustedProxies;
 using Nno.ServiceDefaults.Bindings;
 using Nno.ServiceDefaults.Health;
 using Nno.ServiceDefaults.Hosting;
@@ -55,6 +57,8 @@ public static class GatewayService
         services.AddSingleton<GatewayMetrics>();
         services.AddSingleton<UpstreamResponseRewriter>();
         services.AddGatewayAuthentication();
+        services.AddTrustedProxies();
+        services.AddGatewayCors();
         // The PLATFORM_STATUS KV (read only): embedded SQLite here; distributed mode registers its Redis store instead.
         services.AddNnoEmbeddedStorage();
         services.AddGatewayPlatformStatus();
@@ -88,8 +92,12 @@ public static class GatewayService
     public static IApplicationBuilder UseGatewayPipeline(this IApplicationBuilder app)
     {
         ArgumentNullException.ThrowIfNull(app);
+        // First: the access log, X-Nno-Client-Ip and the upstream's X-Forwarded-For read the resolved client IP.
+        app.UseMiddleware<TrustedProxyMiddleware>();
         app.UseMiddleware<AccessLogMiddleware>();
         app.UseMiddleware<SecurityHeadersMiddleware>();
+        // CORS sits between path validation and route match (§4.1 step 3): it validates a preflight's path itself.
+        app.UseMiddleware<GatewayCorsMiddleware>();
         app.UseMiddleware<RouteMatchMiddleware>();
         app.UseMiddleware<BodyLimitMiddleware>();
         app.UseMiddleware<AuthenticationMiddleware>();

@@ -103,13 +103,16 @@ public static class NnoServiceDefaults
         // JSON: NNO's rules for request and response bodies; binding failures throw so they become envelopes.
         services.Configure<JsonOptions>(o => NnoJson.Configure(o.SerializerOptions));
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
-        services.Configure<KestrelServerOptions>(o =>
-        {
-            o.AddServerHeader = false;
-            o.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(30);
-        });
+        services.Configure<KestrelServerOptions>(o => o.AddServerHeader = false);
+        // Every service gets the gateway's connection limits (gateway.md §3.5, §6), so what the gateway accepts and
+        // forwards an upstream accepts too; MinRequestBodyDataRate keeps Kestrel's default against slow bodies.
         services.AddOptions<KestrelServerOptions>().Configure<Microsoft.Extensions.Options.IOptions<NnoLimitsOptions>>((k, limits) =>
-            k.Limits.MaxRequestBodySize = limits.Value.MaxRequestBodyBytes);
+        {
+            k.Limits.MaxRequestBodySize = limits.Value.MaxRequestBodyBytes;
+            k.Limits.MaxRequestLineSize = limits.Value.MaxRequestLineBytes;
+            k.Limits.MaxRequestHeadersTotalSize = limits.Value.MaxRequestHeadersBytes;
+            k.Limits.RequestHeadersTimeout = limits.Value.RequestHeadersTimeout;
+        });
 
         services.AddNnoServiceAuthentication(serviceName);
         services.AddNnoServiceBindings(builder.Configuration, (_, client) => client.AddNnoServiceToken());

@@ -62,7 +62,9 @@ internal sealed partial class UpstreamResponseRewriter(ILogger<UpstreamResponseR
         string? invalidHeader = null;
         foreach (var header in headers)
         {
-            if (header.Key.StartsWith(UpstreamRequestHeadersMiddleware.IdentityHeaderPrefix, StringComparison.OrdinalIgnoreCase))
+            // The gateway owns CORS (gateway.md §4.11): an upstream's Access-Control-* headers go with its X-Nno-* ones.
+            if (header.Key.StartsWith(UpstreamRequestHeadersMiddleware.IdentityHeaderPrefix, StringComparison.OrdinalIgnoreCase)
+                || header.Key.StartsWith(Cors.CorsResponseHeaders.Prefix, StringComparison.OrdinalIgnoreCase))
             {
                 (internalHeaders ??= []).Add(header.Key);
             }

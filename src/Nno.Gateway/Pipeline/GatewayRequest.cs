@@ -45,6 +45,12 @@ internal sealed class GatewayRequest(long startTimestamp, string? clientIp) : Nn
     /// <summary>The bucket the response's <c>RateLimit-*</c> headers report (gateway.md §4.7); null when no bucket applied.</summary>
     public RateLimiting.RateLimitResult? RateLimit { get; set; }
 
+    /// <summary>
+    /// True for a CORS preflight (<c>OPTIONS</c> with <c>Origin</c> and <c>Access-Control-Request-Method</c>): answered by
+    /// the gateway, never authenticated, rate limited or forwarded (gateway.md §4.11).
+    /// </summary>
+    public bool IsPreflight { get; set; }
+
     /// <summary>The error code when the gateway itself produced the response.</summary>
     public string? ErrorCode { get; set; }
 

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Options;
+using Nno.Gateway.Cors;
 using Nno.ServiceDefaults.Hosting;
 
 namespace Nno.Gateway.Pipeline;
@@ -8,7 +9,8 @@ namespace Nno.Gateway.Pipeline;
 /// Adds the headers every gateway response carries, errors included (gateway.md §4.8): <c>X-Content-Type-Options</c>,
 /// <c>Referrer-Policy</c> and, in <c>stg</c>/<c>prod</c>, <c>Strict-Transport-Security</c>; and, as the response starts
 /// (so they survive error responses and upstream responses alike), the <c>RateLimit-*</c> headers of the request's
-/// buckets (§4.7). The request-id middleware adds <c>X-Request-Id</c> and <c>X-Trace-Id</c>.
+/// buckets (§4.7) and the CORS response headers (§4.11). The request-id middleware adds <c>X-Request-Id</c> and
+/// <c>X-Trace-Id</c>.
 /// </summary>
 internal sealed class SecurityHeadersMiddleware(RequestDelegate next, IOptions<NnoOptions> options)
 {
@@ -22,7 +24,9 @@ internal sealed class SecurityHeadersMiddleware(RequestDelegate next, IOptions<N
 
     private static readonly Func<object, Task> AddWithoutHsts = static state =>
     {
-        Add((HttpContext)state);
+        var context = (HttpContext)state;
+        Add(context);
+        CorsResponseHeaders.Apply(context);
         return Task.CompletedTask;
     };
 
@@ -31,6 +35,7 @@ internal sealed class SecurityHeadersMiddleware(RequestDelegate next, IOptions<N
         var context = (HttpContext)state;
         Add(context);
         context.Response.Headers.StrictTransportSecurity = "max-age=31536000";
+        CorsResponseHeaders.Apply(context);
         return Task.CompletedTask;
     };
 

@@ -95,6 +95,14 @@ public sealed class UpstreamRecorder
             case "set-cookie":
                 response.Headers.SetCookie = "upstream_session=abc; Path=/; HttpOnly";
                 break;
+            case "cors-headers":
+                // An upstream that answers CORS itself: the gateway owns CORS and drops all of it.
+                response.Headers.AccessControlAllowOrigin = "*";
+                response.Headers.AccessControlAllowCredentials = "true";
+                response.Headers.AccessControlExposeHeaders = "X-Upstream-Secret";
+                response.Headers["access-control-allow-private-network"] = "true";
+                response.Headers.Vary = "Accept-Encoding";
+                break;
             case "non-ascii-header":
                 response.Headers["X-Weird"] = "caf\u00e9";
                 break;
