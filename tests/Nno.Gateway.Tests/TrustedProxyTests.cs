@@ -52,6 +52,9 @@ public sealed class TrustedProxyTests : IAsyncLifetime
             Assert.Equal(clientIp, upstream.Header("X-Nno-Client-Ip"));
             Assert.Equal(clientIp, upstream.Header("X-Forwarded-For"));
             Assert.Equal(clientIp, log.Field("clientIp"));
+            // The chain the trusted-proxy step replaced does not travel on.
+            Assert.Null(upstream.Header("X-Original-For"));
+            Assert.Null(upstream.Header("X-Original-Proto"));
         }
     }
 

@@ -30,6 +30,10 @@ internal sealed class UpstreamRequestHeadersMiddleware(RequestDelegate next)
         HopByHopHeaders.RemoveFromRequest(headers);
         headers.Remove("Authorization");
         headers.Remove("Cookie");
+        // Left by the trusted-proxy step (the chain it replaced); upstreams get the one resolved client IP only.
+        headers.Remove("X-Original-For");
+        headers.Remove("X-Original-Proto");
+        headers.Remove("X-Original-Host");
 
         // Authentication always sets the identity of a routed request; anonymous is the public-route principal.
         foreach (var (name, value) in (state.Identity ?? ResolvedPrincipal.Anonymous).Headers)
