@@ -321,13 +321,15 @@ public sealed class PlatformStatusTests(GatewayFixture fixture)
     }
 
     [Fact]
-    public async Task Ready_ReportsThePlatformStatusKvCheck()
+    public async Task Ready_ReportsTheThreeChecksOfTheSpec()
     {
         using var response = await Platform.Gateway.GetAsync("/health/ready");
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var checks = (await Http.JsonAsync(response)).GetProperty("checks");
         Assert.Equal("ok", checks.GetProperty("platformStatusKv").GetString());
+        Assert.Equal("ok", checks.GetProperty("serviceToken").GetString());
+        Assert.Equal("ok", checks.GetProperty("rateLimitStore").GetString());
     }
 
     private static Dictionary<string, string> Owner(params string[] platforms) =>
@@ -551,7 +553,7 @@ internal static class StatusCalls
     }
 }
 
-/// <summary>Sums the gateway's counters on the <c>Nno</c> meter while alive, by instrument and <c>code</c> label.</summary>
+/// <summary>Sums the gateway's status and rate-limit counters on the <c>Nno</c> meter while alive, by instrument and <c>code</c> or <c>bucket</c> label.</summary>
 internal sealed class GatewayCounters : IDisposable
 {
     private readonly MeterListener _listener = new();
@@ -562,7 +564,7 @@ internal sealed class GatewayCounters : IDisposable
         var meter = platform.Platform.Host.Apps[NnoServices.Gateway].Services.GetRequiredService<IMeterFactory>().Create(NnoServiceDefaults.TelemetryName);
         _listener.InstrumentPublished = (instrument, l) =>
         {
-            if (ReferenceEquals(instrument.Meter, meter) && instrument.Name.StartsWith("nno_gateway_platform_", StringComparison.Ordinal))
+            if (ReferenceEquals(instrument.Meter, meter) && (instrument.Name.StartsWith("nno_gateway_platform_", StringComparison.Ordinal) || instrument.Name == "nno_gateway_rate_limited_total"))
             {
                 l.EnableMeasurementEvents(instrument);
             }
@@ -572,7 +574,7 @@ internal sealed class GatewayCounters : IDisposable
             string? code = null;
             foreach (var tag in tags)
             {
-                if (tag.Key == "code")
+                if (tag.Key is "code" or "bucket")
                 {
                     code = tag.Value as string;
                 }

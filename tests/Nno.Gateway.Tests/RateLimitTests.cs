@@ -66,6 +66,7 @@ public sealed class RateLimitTests
     public async Task SignIn_ElevenInABurstFromOneIp_TheEleventhIs429_AnotherIpIsUnaffected()
     {
         await using var platform = await StartAsync(("signin", 10, 2), ("anon", 60, 60));
+        using var counters = new GatewayCounters(platform);
         for (var i = 0; i < 10; i++)
         {
             using var passed = await SignInAsync(platform);
@@ -76,6 +77,7 @@ public sealed class RateLimitTests
         {
             var (bucket, limit, retryAfter) = await AssertRateLimitedAsync(limited);
             Assert.Equal(("signin", 10, 30), (bucket, limit, retryAfter));
+            Assert.Equal(1, counters.Total("nno_gateway_rate_limited_total", "signin"));
         }
 
         using (var other = await SignInAsync(platform, ip: "203.0.113.6"))
@@ -439,5 +441,26 @@ public sealed class RateLimitTests
         var owner = platform.NewSession(out _, platforms: new Dictionary<string, string> { [target] = "owner" });
         using var response = await SendAsync(platform, HttpMethod.Post, $"/api/v1/platforms/{target}/entities", owner, body: new { name = "x" });
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task TheIpBucketOfAnIpv6Client_CoversItsWhole64()
+    {
+        await using var platform = await StartAsync(("ip", 2, 1));
+        var token = platform.NewSession(out _);
+        using (var first = await SendAsync(platform, HttpMethod.Get, "/api/v1/stacks", token, ip: "2001:db8:1:2::10"))
+        using (var second = await SendAsync(platform, HttpMethod.Get, "/api/v1/stacks", token, ip: "2001:db8:1:2:ffff::99"))
+        {
+            Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+            Assert.Equal(HttpStatusCode.OK, second.StatusCode);
+        }
+
+        using (var sameSubnet = await SendAsync(platform, HttpMethod.Get, "/api/v1/stacks", token, ip: "2001:db8:1:2:abcd::1"))
+        {
+            Assert.Equal("ip", (await AssertRateLimitedAsync(sameSubnet)).Bucket);
+        }
+
+        using var otherSubnet = await SendAsync(platform, HttpMethod.Get, "/api/v1/stacks", token, ip: "2001:db8:1:3::10");
+        Assert.Equal(HttpStatusCode.OK, otherSubnet.StatusCode);
     }
 }
