@@ -22,7 +22,6 @@ public static class GatewayAuthThroughput
 {
     private const string SessionToken = "bench-session-token-6f1d0c2b9a8e4d7f";
     private static readonly JsonSerializerOptions JsonOptions = new() { PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
-    private static readonly byte[] PingBody = """{"ok":true,"service":"bench-upstream"}"""u8.ToArray();
 
     public static async Task<int> RunAsync(string[] args)
     {
@@ -46,36 +45,17 @@ public static class GatewayAuthThroughput
         using var client = new HttpMessageInvoker(handler);
         var publicUri = new Uri($"http://127.0.0.1:{gatewayPort}/api/v1/billing/webhooks/stripe");
         var privateUri = new Uri($"http://127.0.0.1:{gatewayPort}/api/v1/billing/ping");
-        (string Name, Uri Uri, Func<Uri, HttpRequestMessage> Request)[] variants =
+        GatewayThroughput.Variant[] variants =
         [
-            ("u public, no credential ", publicUri, uri => new HttpRequestMessage(HttpMethod.Post, uri)),
-            ("s session, cache hit    ", privateUri, uri => WithBearer(uri, SessionToken)),
-            ("k static key            ", privateUri, uri => WithBearer(uri, GatewayThroughput.StaticKey)),
+            new("u public, no credential ", publicUri, uri => new HttpRequestMessage(HttpMethod.Post, uri)),
+            new("s session, cache hit    ", privateUri, uri => WithBearer(uri, SessionToken)),
+            new("k static key            ", privateUri, uri => WithBearer(uri, GatewayThroughput.StaticKey)),
         ];
 
         Console.WriteLine($"gateway auth throughput: {Environment.ProcessorCount} cores, concurrency {options.Concurrency}, {options.Rounds} interleaved rounds of {options.Duration.TotalSeconds:0} s per variant (after {options.Warmup.TotalSeconds:0} s warmup each), loopback HTTP to the gateway, in-memory upstream");
-        foreach (var (_, uri, request) in variants)
+        if (await GatewayThroughput.MeasureVariantsAsync(client, variants, options) is not var (_, results))
         {
-            await GatewayThroughput.RunLoopsAsync(client, uri, options.Concurrency, options.Warmup, record: false, request);
-        }
-
-        var samples = variants.Select(_ => new List<GatewayThroughput.Sample>()).ToArray();
-        for (var round = 0; round < options.Rounds; round++)
-        {
-            for (var v = 0; v < variants.Length; v++)
-            {
-                var sample = await GatewayThroughput.MeasureAsync(client, variants[v].Uri, options, variants[v].Request);
-                samples[v].Add(sample);
-                Console.WriteLine(FormattableString.Invariant($"  round {round + 1} {variants[v].Name}: {sample.Count / sample.Elapsed.TotalSeconds,10:0.0} req/s ({sample.Errors} errors)"));
-            }
-        }
-
-        var results = samples.Select(GatewayThroughput.Result.From).ToArray();
-        for (var v = 0; v < variants.Length; v++)
-        {
-            var r = results[v];
-            Console.WriteLine(FormattableString.Invariant(
-                $"{variants[v].Name}: {r.RequestsPerSecond,10:0.0} req/s  ({r.Requests} ok, {r.Errors} errors)  p50 {r.P50Ms:0.000} ms  p99 {r.P99Ms:0.000} ms  {r.AllocatedBytesPerRequest:0} B/req  {r.CpuMicrosecondsPerRequest:0.0} us CPU/req"));
+            return 1;
         }
 
         var sOverU = results[1].RequestsPerSecond / results[0].RequestsPerSecond;
@@ -108,18 +88,11 @@ public static class GatewayAuthThroughput
         return request;
     }
 
-    private static Task Ping(HttpContext context)
-    {
-        context.Response.ContentType = "application/json";
-        context.Response.ContentLength = PingBody.Length;
-        return context.Response.Body.WriteAsync(PingBody).AsTask();
-    }
-
     /// <summary>The trivial upstream: the public webhook path and a private path answer the same body.</summary>
     private static NnoServiceModule UpstreamModule { get; } = new(NnoServices.BillingInfo, _ => { }, app =>
     {
-        app.MapPost("/webhooks/stripe", Ping);
-        app.MapPost("/ping", Ping);
+        app.MapPost("/webhooks/stripe", GatewayThroughput.PingAsync);
+        app.MapPost("/ping", GatewayThroughput.PingAsync);
     })
     {
         AcceptsServiceTokens = false,

@@ -32,7 +32,6 @@ public static class GatewayProtectionThroughput
     private const string PlatformId = "aaaaaaaaa1";
     private static readonly string ApiKey = ApiKeyFormat.Generate(NnoEnvironment.Local);
     private static readonly JsonSerializerOptions JsonOptions = new() { PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
-    private static readonly byte[] PingBody = """{"ok":true,"service":"bench-registry"}"""u8.ToArray();
 
     public static async Task<int> RunAsync(string[] args)
     {
@@ -42,42 +41,18 @@ public static class GatewayProtectionThroughput
 
         using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = 10_000, UseCookies = false, UseProxy = false, AllowAutoRedirect = false };
         using var client = new HttpMessageInvoker(handler);
-        (string Name, Uri Uri, Func<Uri, HttpRequestMessage> Request)[] variants =
+        GatewayThroughput.Variant[] variants =
         [
-            ("session, auth only ", authOnly.Uri, uri => Post(uri, SessionToken)),
-            ("session, full chain", full.Uri, uri => Post(uri, SessionToken)),
-            ("API key, auth only ", authOnly.Uri, uri => Post(uri, ApiKey)),
-            ("API key, full chain", full.Uri, uri => Post(uri, ApiKey)),
+            new("session, auth only ", authOnly.Uri, uri => Post(uri, SessionToken)),
+            new("session, full chain", full.Uri, uri => Post(uri, SessionToken)),
+            new("API key, auth only ", authOnly.Uri, uri => Post(uri, ApiKey)),
+            new("API key, full chain", full.Uri, uri => Post(uri, ApiKey)),
         ];
 
         Console.WriteLine($"gateway protection throughput: {Environment.ProcessorCount} cores, concurrency {options.Concurrency}, {options.Rounds} interleaved rounds of {options.Duration.TotalSeconds:0} s per variant (after {options.Warmup.TotalSeconds:0} s warmup each), POST /api/v1/platforms/{PlatformId}/ping over loopback HTTP, in-memory upstream");
-        foreach (var (_, uri, request) in variants)
+        if (await GatewayThroughput.MeasureVariantsAsync(client, variants, options) is not var (samples, results))
         {
-            var (_, warmupErrors, _) = await GatewayThroughput.RunLoopsAsync(client, uri, options.Concurrency, options.Warmup, record: false, request);
-            if (warmupErrors > 0)
-            {
-                Console.Error.WriteLine($"{warmupErrors} requests failed during warmup; check the stand-ins.");
-                return 1;
-            }
-        }
-
-        var samples = variants.Select(_ => new List<GatewayThroughput.Sample>()).ToArray();
-        for (var round = 0; round < options.Rounds; round++)
-        {
-            for (var v = 0; v < variants.Length; v++)
-            {
-                var sample = await GatewayThroughput.MeasureAsync(client, variants[v].Uri, options, variants[v].Request);
-                samples[v].Add(sample);
-                Console.WriteLine(FormattableString.Invariant($"  round {round + 1} {variants[v].Name}: {sample.Count / sample.Elapsed.TotalSeconds,10:0.0} req/s ({sample.Errors} errors)"));
-            }
-        }
-
-        var results = samples.Select(GatewayThroughput.Result.From).ToArray();
-        for (var v = 0; v < variants.Length; v++)
-        {
-            var r = results[v];
-            Console.WriteLine(FormattableString.Invariant(
-                $"{variants[v].Name}: {r.RequestsPerSecond,10:0.0} req/s  ({r.Requests} ok, {r.Errors} errors)  p50 {r.P50Ms:0.000} ms  p99 {r.P99Ms:0.000} ms  {r.AllocatedBytesPerRequest:0} B/req  {r.CpuMicrosecondsPerRequest:0.0} us CPU/req"));
+            return 1;
         }
 
         // Extra cost of the chain: how much longer a request takes at saturation (throughput ratio), and in CPU.
@@ -181,12 +156,7 @@ public static class GatewayProtectionThroughput
 
     /// <summary>The trivial upstream: the Registry answering a platform route.</summary>
     private static NnoServiceModule RegistryModule { get; } = new(NnoServices.RegistryInfo, _ => { }, app =>
-        app.MapPost("/api/v1/platforms/{pid}/ping", static (HttpContext context) =>
-        {
-            context.Response.ContentType = "application/json";
-            context.Response.ContentLength = PingBody.Length;
-            return context.Response.Body.WriteAsync(PingBody).AsTask();
-        }))
+        app.MapPost("/api/v1/platforms/{pid}/ping", GatewayThroughput.PingAsync))
     {
         AcceptsServiceTokens = false,
     };

@@ -26,6 +26,55 @@ public static class GatewayThroughput
     private static readonly JsonSerializerOptions JsonOptions = new() { PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
     private static readonly byte[] PingBody = """{"ok":true,"service":"bench-upstream"}"""u8.ToArray();
 
+    /// <summary>The trivial upstream answer of every gateway benchmark: a small fixed JSON body.</summary>
+    internal static Task PingAsync(HttpContext context)
+    {
+        context.Response.ContentType = "application/json";
+        context.Response.ContentLength = PingBody.Length;
+        return context.Response.Body.WriteAsync(PingBody).AsTask();
+    }
+
+    /// <summary>One measured variant: a name for the output, the URI and how to build each request.</summary>
+    internal sealed record Variant(string Name, Uri Uri, Func<Uri, HttpRequestMessage> Request);
+
+    /// <summary>
+    /// Warms every variant up, then measures them in <see cref="Options.Rounds"/> interleaved rounds, printing each round
+    /// and each variant's totals. Null (after printing why) when a warmup request failed.
+    /// </summary>
+    internal static async Task<(List<Sample>[] Samples, Result[] Results)?> MeasureVariantsAsync(HttpMessageInvoker client, IReadOnlyList<Variant> variants, Options options)
+    {
+        foreach (var variant in variants)
+        {
+            var (_, warmupErrors, _) = await RunLoopsAsync(client, variant.Uri, options.Concurrency, options.Warmup, record: false, variant.Request);
+            if (warmupErrors > 0)
+            {
+                Console.Error.WriteLine($"{warmupErrors} requests of '{variant.Name.Trim()}' failed during warmup; check the stand-ins.");
+                return null;
+            }
+        }
+
+        var samples = variants.Select(_ => new List<Sample>()).ToArray();
+        for (var round = 0; round < options.Rounds; round++)
+        {
+            for (var v = 0; v < variants.Count; v++)
+            {
+                var sample = await MeasureAsync(client, variants[v].Uri, options, variants[v].Request);
+                samples[v].Add(sample);
+                Console.WriteLine(FormattableString.Invariant($"  round {round + 1} {variants[v].Name}: {sample.Count / sample.Elapsed.TotalSeconds,10:0.0} req/s ({sample.Errors} errors)"));
+            }
+        }
+
+        var results = samples.Select(Result.From).ToArray();
+        for (var v = 0; v < variants.Count; v++)
+        {
+            var r = results[v];
+            Console.WriteLine(FormattableString.Invariant(
+                $"{variants[v].Name}: {r.RequestsPerSecond,10:0.0} req/s  ({r.Requests} ok, {r.Errors} errors)  p50 {r.P50Ms:0.000} ms  p99 {r.P99Ms:0.000} ms  {r.AllocatedBytesPerRequest:0} B/req  {r.CpuMicrosecondsPerRequest:0.0} us CPU/req"));
+        }
+
+        return (samples, results);
+    }
+
     /// <summary>The gateway needs a credential on every non-public route; the static key costs one HMAC and no I/O.</summary>
     internal const string StaticKey = "bench-static-key-0123456789abcdefghijklmnop";
 
@@ -198,12 +247,7 @@ public static class GatewayThroughput
 
     /// <summary>A tiny upstream: GET /ping with a small JSON body, no service-token check.</summary>
     private static NnoServiceModule UpstreamModule { get; } = new(NnoServices.BillingInfo, _ => { }, app =>
-        app.MapGet("/ping", static (HttpContext context) =>
-        {
-            context.Response.ContentType = "application/json";
-            context.Response.ContentLength = PingBody.Length;
-            return context.Response.Body.WriteAsync(PingBody).AsTask();
-        }))
+        app.MapGet("/ping", PingAsync))
     {
         AcceptsServiceTokens = false,
     };
