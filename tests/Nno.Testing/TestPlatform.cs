@@ -51,6 +51,9 @@ public sealed class TestPlatform : IAsyncDisposable
             ["Nno:Environment"] = "local",
             ["Nno:DataDir"] = dataDir.Path,
             ["Logging:LogLevel:Default"] = "Warning",
+            // The production 200 ms is for a warm process; a first check on a loaded test machine may need longer. The
+            // overrun itself is tested in Nno.ServiceDefaults.Tests with its own short limit.
+            ["Nno:Limits:ReadinessCheckTimeout"] = "00:00:10",
         };
         // Every test client comes from one address; rate-limit tests set the limits they exercise (gateway.md §4.7).
         foreach (var (key, value) in Nno.Gateway.RateLimiting.GatewayRateLimitSettings.AllAt(1_000_000_000))

@@ -74,8 +74,6 @@ public sealed partial class FlowPlatform : IAsyncDisposable
             ["AUTH_API_KEY"] = StaticKey,
             ["Logging:LogLevel:Default"] = "Information",
             ["Logging:LogLevel:Nno"] = "Trace",
-            // The production 200 ms is for a warm process; a first check on a loaded test machine may need longer.
-            ["Nno:Limits:ReadinessCheckTimeout"] = "00:00:10",
         };
         foreach (var (key, value) in extraSettings ?? new Dictionary<string, string?>())
         {

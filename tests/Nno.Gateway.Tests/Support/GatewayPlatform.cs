@@ -90,8 +90,6 @@ public sealed class GatewayPlatform : IAsyncDisposable
             ["Logging:LogLevel:Default"] = "Information",
             ["AUTH_API_KEY"] = StaticKey,
             ["AUTH_API_KEY_NEXT"] = NextStaticKey,
-            // The production 200 ms is for a warm process; a first check on a loaded test machine may need longer.
-            ["Nno:Limits:ReadinessCheckTimeout"] = "00:00:10",
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {
