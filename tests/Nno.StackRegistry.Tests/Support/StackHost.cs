@@ -68,7 +68,7 @@ public sealed class StackHost : IAsyncDisposable
         client ??= Operator();
         try
         {
-            var body = new JsonObject { ["version"] = version, ["definition"] = definition ?? Definitions.Valid(name, version) };
+            var body = new JsonObject { ["version"] = version, ["definition"] = definition ?? TestDefinitions.Valid(name, version) };
             if (changelog is not null)
             {
                 body["changelog"] = changelog;
@@ -181,7 +181,7 @@ public sealed class StackHost : IAsyncDisposable
 }
 
 /// <summary>Builders of StackDefinition JSON for tests.</summary>
-public static class Definitions
+public static class TestDefinitions
 {
     /// <summary>A small valid definition: features <c>core</c> and <c>extra</c> (depends on core), one permission, a configSchema.</summary>
     public static JsonObject Valid(string name, string version) => new()
