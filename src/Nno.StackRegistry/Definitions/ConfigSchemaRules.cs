@@ -234,8 +234,9 @@ internal static class ConfigSchemaRules
             _ = new Regex(pattern, RegexOptions.NonBacktracking | RegexOptions.CultureInvariant, TimeSpan.FromMilliseconds(100));
             return null;
         }
-        catch (ArgumentException)
+        catch (Exception ex) when (ex is ArgumentException or NotSupportedException)
         {
+            // ArgumentException: not a regular expression; NotSupportedException: needs backtracking.
             return "must be a regular expression that compiles without backtracking (no backreferences, lookarounds or atomic groups)";
         }
     }
