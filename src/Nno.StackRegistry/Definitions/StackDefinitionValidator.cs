@@ -29,6 +29,7 @@ internal static class StackDefinitionValidator
     public const int MaxDependsOn = 20;
     public const int MaxConfigBytes = 16 * 1024;
     public const int MaxPermissionKeyLength = 64;
+    public const int MaxDepth = 32;
 
     private static readonly string[] TopLevel = ["schemaVersion", "name", "version", "displayName", "description", "features", "resources", "permissions", "configSchema"];
     private static readonly string[] FeatureFields = ["id", "version", "required", "service", "dependsOn", "config"];
@@ -63,6 +64,13 @@ internal static class StackDefinitionValidator
         if (Encoding.UTF8.GetByteCount(definition.GetRawText()) > MaxBytes)
         {
             TextRules.Add(problems, path, "too large: at most 64 KiB");
+            return null;
+        }
+
+        // The request reader allows 64 levels; NNO's wire rule is 32 (stack-registry.md §6), the body's own level included.
+        if (Depth(definition, 1) > MaxDepth - 1)
+        {
+            TextRules.Add(problems, path, "nests too deeply: JSON deeper than 32 levels is refused");
             return null;
         }
 
@@ -101,6 +109,13 @@ internal static class StackDefinitionValidator
 
         return new CanonicalDefinition(json, Sha256Hex(json), features.Count);
     }
+
+    private static int Depth(JsonElement element, int level) => element.ValueKind switch
+    {
+        JsonValueKind.Object => element.EnumerateObject().Select(p => Depth(p.Value, level + 1)).DefaultIfEmpty(level).Max(),
+        JsonValueKind.Array => element.EnumerateArray().Select(e => Depth(e, level + 1)).DefaultIfEmpty(level).Max(),
+        _ => level - 1,
+    };
 
     public static string Sha256Hex(string json) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(json)));
 

@@ -121,12 +121,22 @@ internal static class StacksApi
         return TypedResults.Ok(new TemplateDetailView(TemplateView.From(template), await versions.LatestAsync(template, cancellationToken)));
     }
 
-    private static async Task<Ok<TemplateView>> UpdateTemplateAsync(
-        HttpContext context, string name, [FromBody] JsonElement body, TemplateCatalogue catalogue, CancellationToken cancellationToken)
+    private static async Task<Ok<TemplateView>> UpdateTemplateAsync(HttpContext context, string name, TemplateCatalogue catalogue, CancellationToken cancellationToken)
     {
         var actor = context.RequireWriter();
-        return TypedResults.Ok(await catalogue.UpdateAsync(name, body, actor, cancellationToken));
+
+        // Read by hand, not bound: absent (unchanged) and null (clears icon/domain) must stay distinguishable, and the
+        // OpenAPI document then describes the body as UpdateTemplateRequest.
+        if (!context.Request.HasJsonContentType())
+        {
+            throw new ApiException(ErrorCodes.UnsupportedMediaType, "Unsupported media type: this endpoint takes application/json.");
+        }
+
+        using var document = await JsonDocument.ParseAsync(context.Request.Body, BodyOptions, cancellationToken);
+        return TypedResults.Ok(await catalogue.UpdateAsync(name, document.RootElement, actor, cancellationToken));
     }
+
+    private static readonly JsonDocumentOptions BodyOptions = new() { MaxDepth = 32, AllowTrailingCommas = false, CommentHandling = JsonCommentHandling.Disallow };
 
     private static async Task<Results<Created<TemplateVersionView>, Ok<TemplateVersionView>>> PublishAsync(
         HttpContext context, string name, PublishVersionRequest request, VersionCatalogue versions, CancellationToken cancellationToken)
