@@ -418,4 +418,86 @@ public sealed class VersionsTests(VersionsTests.Fixture fixture) : IClassFixture
         var error = await StackHost.ExpectErrorAsync(response, HttpStatusCode.Conflict, "CONFLICT");
         Assert.Equal("version_limit", error.GetProperty("details").GetProperty("reason").GetString());
     }
+
+    [Fact]
+    public async Task Publish_DefinitionRejections_OverHttp_400WithPaths_AndNothingStored()
+    {
+        var name = await NewTemplateAsync();
+        var bad = TestDefinitions.With(name, "1.0.0", d =>
+        {
+            d["surprise"] = true;
+            d["features"]![0]!["colour"] = "red";
+        });
+        using (var response = await Host.PublishAsync(name, "1.0.0", bad))
+        {
+            var fields = await StackHost.ExpectFieldsAsync(response);
+            Assert.Contains("definition.surprise", fields);
+            Assert.Contains("definition.features[0].colour", fields);
+        }
+
+        var deep = TestDefinitions.With(name, "1.0.0", d =>
+        {
+            JsonNode nested = new JsonObject();
+            for (var i = 0; i < 40; i++)
+            {
+                nested = new JsonObject { ["n"] = nested };
+            }
+
+            d["features"]![1]!["config"] = nested;
+        });
+        using (var response = await Host.PublishAsync(name, "1.0.0", deep))
+        {
+            Assert.Contains("definition", await StackHost.ExpectFieldsAsync(response));
+        }
+
+        using var client = Host.Operator();
+        using (var unknownTop = await client.PostAsync($"{Base}/{name}/versions", StackHost.Json($$"""{"version":"1.0.0","definition":{},"extra":1}""")))
+        {
+            Assert.Contains("extra", await StackHost.ExpectFieldsAsync(unknownTop));
+        }
+
+        Assert.Empty((await Host.GetJsonAsync($"{Base}/{name}/versions")).GetProperty("data").EnumerateArray());
+    }
+
+    [Fact]
+    public async Task Post_WithIdempotencyKey_ReplaysTheFirstAnswer()
+    {
+        var name = StackHost.NewName("idem");
+        using var client = Host.Operator();
+        async Task<(HttpStatusCode, string)> CreateAsync()
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, Base) { Content = JsonContent.Create(new { name, displayName = "X", description = "Y" }) };
+            request.Headers.Add("Idempotency-Key", "idem-" + name);
+            using var response = await client.SendAsync(request);
+            return (response.StatusCode, await response.Content.ReadAsStringAsync());
+        }
+
+        var first = await CreateAsync();
+        var second = await CreateAsync();
+        Assert.Equal(HttpStatusCode.Created, first.Item1);
+        Assert.Equal(first, second);
+    }
+
+    [Fact]
+    public async Task Create_CatalogueFull_409()
+    {
+        await using var host = await StackHost.StartAsync();
+        await host.DbAsync(async db =>
+        {
+            var existing = await db.Templates.CountAsync();
+            for (var i = existing; i < 1000; i++)
+            {
+                db.Templates.Add(new Data.StackTemplateRecord
+                {
+                    Id = $"tpl_full{i:D12}", Name = $"full-{i}", DisplayName = "F", Description = "F", CreatedBy = "test", UpdatedBy = "test",
+                });
+            }
+
+            return await db.SaveChangesAsync();
+        });
+        using var client = host.Operator();
+        using var response = await client.PostAsJsonAsync(Base, new { name = "one-too-many", displayName = "X", description = "Y" });
+        var error = await StackHost.ExpectErrorAsync(response, HttpStatusCode.Conflict, "CONFLICT");
+        Assert.Equal("catalogue_full", error.GetProperty("details").GetProperty("reason").GetString());
+    }
 }
