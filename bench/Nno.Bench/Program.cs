@@ -1,6 +1,7 @@
 using Nno.Bench.Gateway;
 using Nno.Bench.Iam;
 using Nno.Bench.Queue;
+using Nno.Bench.Registry;
 
 // Benchmarks: the first argument selects one, the rest are its options.
 return args.FirstOrDefault() switch
@@ -10,6 +11,7 @@ return args.FirstOrDefault() switch
     "session" => await SessionValidation.RunAsync(args[1..]),
     "gateway-auth" => await GatewayAuthThroughput.RunAsync(args[1..]),
     "gateway-protection" => await GatewayProtectionThroughput.RunAsync(args[1..]),
+    "registry-list" => await PlatformListLatency.RunAsync(args[1..]),
     _ => Usage(),
 };
 
@@ -28,6 +30,8 @@ static int Usage()
                   the same upstream through the gateway: public route vs session on a credential-cache hit vs static key
           gateway-protection [--concurrency N] [--warmup s] [--duration s] [--rounds N]
                   a platform route by session and by API key: authentication only vs the full chain (scope, status, rate limits)
+          registry-list [--requests N] [--rounds N] [--limit N] [--small N] [--large N]
+                  GET /api/v1/platforms page latency as an operator with 1,000 vs 100,000 platforms in the Registry
         """);
     return 2;
 }
