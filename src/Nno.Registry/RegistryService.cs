@@ -1,8 +1,11 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
-using Nno.Registry.Data;
+using Nno.Core.Ids;
 using Nno.Core.Services;
+using Nno.Registry.Data;
 using Nno.ServiceDefaults.Data;
 using Nno.ServiceDefaults.Hosting;
 using Nno.ServiceDefaults.Idempotency;
@@ -19,10 +22,18 @@ public static class RegistryService
     public static IHostApplicationBuilder AddRegistry(this IHostApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        builder.Services.AddNnoDatabase<RegistryDbContext>(RegistryDbContext.DatabaseName);
-        builder.Services.AddNnoIdempotency<RegistryDbContext>();
+        var services = builder.Services;
+
+        // The database first: its migration step must run before anything that reads tables at start.
+        services.AddNnoDatabase<RegistryDbContext>(RegistryDbContext.DatabaseName);
+        services.AddNnoIdempotency<RegistryDbContext>();
+        services.AddOptions<RegistryOptions>().BindConfiguration(RegistryOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddHostedService<AuditRetentionTriggerAtStart>();
+        services.TryAddSingleton<IIdGenerator>(RandomIdGenerator.Instance);
+        services.AddSingleton<RegistryIds>();
+
         // Embedded KV namespaces and queues (Redis/RabbitMQ in distributed mode, same interfaces).
-        builder.Services.AddNnoEmbeddedStorage();
+        services.AddNnoEmbeddedStorage();
         return builder;
     }
 
