@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -42,11 +43,8 @@ public static class RegistryService
         services.AddScoped<PlatformAccess>();
         services.AddScoped<RegistryUnitOfWork>();
         services.AddScoped<PlatformLifecycle>();
-        services.Configure<RouteOptions>(options =>
-        {
-            options.SetParameterPolicy<PlatformIdRouteConstraint>(PlatformIdRouteConstraint.Name);
-            options.SetParameterPolicy<MalformedPlatformIdRouteConstraint>(MalformedPlatformIdRouteConstraint.Name);
-        });
+        services.Configure<RouteOptions>(options => options.SetParameterPolicy<PlatformIdRouteConstraint>(PlatformIdRouteConstraint.Name));
+        services.AddTransient<IStartupFilter, MalformedPlatformIdStartupFilter>();
 
         // Embedded KV namespaces and queues (Redis/RabbitMQ in distributed mode, same interfaces).
         services.AddNnoEmbeddedStorage();

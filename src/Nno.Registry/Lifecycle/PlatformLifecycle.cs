@@ -177,12 +177,17 @@ internal sealed class PlatformLifecycle(RegistryUnitOfWork uow)
             uow.AddOutbox(OutboxKinds.ProvisioningDeprovision, pid, pid, new { platformId = pid, environment = (string?)null, reason = reason ?? "deleted", purgeData = false });
         }
 
-        // Deepest first: IAM refuses to delete an organization with live children.
+        // IAM refuses to delete an organization with live children, so children go first. Rows of one change share their
+        // timestamps, so the order is carried in the payload: the relay sends a row only when no deeper delete_org of the
+        // platform is still pending (decision 0331).
         var entities = await db.Entities.AsNoTracking().Where(e => e.PlatformId == pid && e.DeletedAt == null)
-            .OrderByDescending(e => e.Depth).ThenBy(e => e.Id).Select(e => new { e.Id, e.IamOrgId }).ToListAsync(cancellationToken);
+            .OrderByDescending(e => e.Depth).ThenBy(e => e.Id).Select(e => new { e.Id, e.IamOrgId, e.Depth, e.ParentId }).ToListAsync(cancellationToken);
         foreach (var entity in entities)
         {
-            uow.AddOutbox(OutboxKinds.IamDeleteOrg, pid, entity.Id, new { platformId = pid, entityId = entity.Id, iamOrgId = entity.IamOrgId });
+            uow.AddOutbox(OutboxKinds.IamDeleteOrg, pid, entity.Id, new
+            {
+                platformId = pid, entityId = entity.Id, iamOrgId = entity.IamOrgId, depth = entity.Depth, parentEntityId = entity.ParentId,
+            });
         }
 
         if (platform.RepoName is { } repo)

@@ -217,8 +217,10 @@ public sealed class LifecycleTests : IAsyncLifetime
         var outbox = await _host.OutboxAsync(pid);
         var deprovision = JsonDocument.Parse(Assert.Single(outbox, o => o.Kind == OutboxKinds.ProvisioningDeprovision).Payload).RootElement;
         Assert.False(deprovision.GetProperty("purgeData").GetBoolean());
-        Assert.Equal(new[] { "childaaaaa", (await _host.WithDbAsync(db => db.Entities.SingleAsync(e => e.PlatformId == pid && e.IsDefault))).Id },
-            outbox.Where(o => o.Kind == OutboxKinds.IamDeleteOrg).Select(o => o.TargetId));
+        var rootId = (await _host.WithDbAsync(db => db.Entities.SingleAsync(e => e.PlatformId == pid && e.IsDefault))).Id;
+        var orgDeletions = outbox.Where(o => o.Kind == OutboxKinds.IamDeleteOrg)
+            .ToDictionary(o => o.TargetId!, o => JsonDocument.Parse(o.Payload).RootElement.GetProperty("depth").GetInt32());
+        Assert.Equal(new Dictionary<string, int> { ["childaaaaa"] = 1, [rootId] = 0 }, orgDeletions);
         Assert.Contains("nno-platform-doomed", Assert.Single(outbox, o => o.Kind == OutboxKinds.CliArchiveRepo).Payload, StringComparison.Ordinal);
         Assert.Contains(outbox, o => o.Kind == OutboxKinds.IamNotify && o.Payload.Contains("platform_deleted", StringComparison.Ordinal));
 
