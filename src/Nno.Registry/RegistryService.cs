@@ -11,6 +11,7 @@ using Nno.Registry.Audit;
 using Nno.Registry.Data;
 using Nno.Registry.Lifecycle;
 using Nno.Registry.Outbox;
+using Nno.Registry.Ownership;
 using Nno.Registry.Paging;
 using Nno.Registry.Platforms;
 using Nno.ServiceDefaults.Data;
@@ -43,6 +44,7 @@ public static class RegistryService
         services.AddScoped<PlatformAccess>();
         services.AddScoped<RegistryUnitOfWork>();
         services.AddScoped<PlatformLifecycle>();
+        services.AddScoped<IamMemberships>();
         services.Configure<RouteOptions>(options => options.SetParameterPolicy<PlatformIdRouteConstraint>(PlatformIdRouteConstraint.Name));
         services.AddTransient<IStartupFilter, MalformedPlatformIdStartupFilter>();
 
@@ -57,6 +59,7 @@ public static class RegistryService
         app.MapPlatforms();
         app.MapLifecycle();
         app.MapAudit();
+        app.MapOwnershipTransfer();
         return app;
     }
 }

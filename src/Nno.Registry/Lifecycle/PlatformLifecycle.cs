@@ -129,7 +129,8 @@ internal sealed class PlatformLifecycle(RegistryUnitOfWork uow)
             platformId = pid,
             kind = notifyKind,
             audience = "owners",
-            data = new { platformName = current.Name, fromStatus = from, toStatus = to, reason },
+            // IAM takes a flat object of strings and numbers: absent values are left out, never null.
+            data = NotificationData(("platformName", current.Name), ("fromStatus", from), ("toStatus", to), ("reason", reason)),
             dedupeKey = "lifecycle:" + lifecycleEvent.Id,
         });
 
@@ -152,6 +153,9 @@ internal sealed class PlatformLifecycle(RegistryUnitOfWork uow)
         new(ErrorCodes.InvalidTransition,
             why ?? $"A platform that is {currentStatus} cannot {requested}.",
             new { currentStatus, requested, allowed = LifecycleActions.AllowedFrom(currentStatus) });
+
+    private static Dictionary<string, string> NotificationData(params (string Key, string? Value)[] values) =>
+        values.Where(v => v.Value is not null).ToDictionary(v => v.Key, v => v.Value!, StringComparer.Ordinal);
 
     private static string EventOf(string action) => action switch
     {

@@ -35,14 +35,19 @@ public sealed class PlatformAccessTests : IAsyncLifetime
         { "POST", "{pid}/delete" },
         { "GET", "{pid}/lifecycle-events" },
         { "GET", "{pid}/audit-log" },
+        { "POST", "{pid}/ownership-transfer" },
+        { "POST", "{pid}/ownership-transfer/accept" },
+        { "DELETE", "{pid}/ownership-transfer" },
     };
 
     private static HttpRequestMessage Request(string method, string template, string pid)
     {
         var request = new HttpRequestMessage(new HttpMethod(method), $"{RegistryApi.Platforms}/{template.Replace("{pid}", pid, StringComparison.Ordinal)}");
-        if (method != "GET")
+        if (method is "POST" or "PATCH")
         {
-            request.Content = JsonContent.Create(method == "PATCH" ? (object)new { name = "Hijacked" } : new { reason = "probe" });
+            request.Content = JsonContent.Create(method == "PATCH" ? new { name = "Hijacked" }
+                : template.EndsWith("/ownership-transfer", StringComparison.Ordinal) ? new { toUserId = "usr_alice2" }
+                : template.EndsWith("/accept", StringComparison.Ordinal) ? new { } : (object)new { reason = "probe" });
         }
 
         return request;

@@ -127,6 +127,26 @@ public sealed class LifecycleTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task LifecycleEvents_NewestFirst_Paged()
+    {
+        var pid = (await _host.ImportAsync("history")).GetProperty("id").GetString()!;
+        using var op = _host.Operator();
+        foreach (var action in new[] { "suspend", "restore", "suspend" })
+        {
+            _host.Time.Advance(TimeSpan.FromSeconds(1));
+            (await op.PostJsonAsync(Url(pid, action), new { reason = "step" })).Dispose();
+        }
+
+        using var admin = _host.User("usr_admin", (pid, "admin"));
+        var first = await admin.GetFromJsonAsync<JsonElement>($"{RegistryApi.Platforms}/{pid}/lifecycle-events?limit=3&includeTotal=true");
+        Assert.Equal(new[] { "suspend", "restore", "suspend" }, first.GetProperty("data").EnumerateArray().Select(e => e.GetProperty("event").GetString()));
+        Assert.Equal(4, first.GetProperty("pagination").GetProperty("total").GetInt32());
+        var rest = await admin.GetFromJsonAsync<JsonElement>(
+            $"{RegistryApi.Platforms}/{pid}/lifecycle-events?limit=3&includeTotal=true&cursor={first.GetProperty("pagination").GetProperty("nextCursor").GetString()}");
+        Assert.Equal("created", Assert.Single(rest.GetProperty("data").EnumerateArray()).GetProperty("event").GetString());
+    }
+
+    [Fact]
     public async Task Cancel_Unsubscribed_EffectiveNow_NoBillingRow_ResumeAfterwardsIs409()
     {
         var pid = (await _host.ImportAsync("leaving", owner: "usr_o")).GetProperty("id").GetString()!;
