@@ -232,6 +232,18 @@ public sealed class PlatformAccessTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task OpenApi_DescribesThePlatformRoutes()
+    {
+        using var op = _host.Operator();
+        var document = await op.GetFromJsonAsync<JsonElement>("/openapi/v1.json");
+        var paths = document.GetProperty("paths");
+        foreach (var path in new[] { "/api/v1/platforms", "/api/v1/platforms/{pid}", "/api/v1/platforms/{pid}/suspend", "/api/v1/platforms/{pid}/lifecycle-events", "/api/v1/platforms/audit-log", "/api/v1/platforms/{pid}/ownership-transfer/accept" })
+        {
+            Assert.True(paths.TryGetProperty(path, out _), path);
+        }
+    }
+
+    [Fact]
     public async Task OtherServicesToken_OnPlatformRoute_Is403()
     {
         using var billing = await _host.ServiceAsync(NnoServices.Billing);
