@@ -1,8 +1,19 @@
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
-using Nno.Registry.Data;
+using Nno.Core.Ids;
 using Nno.Core.Services;
+using Nno.Registry.Access;
+using Nno.Registry.Audit;
+using Nno.Registry.Data;
+using Nno.Registry.Lifecycle;
+using Nno.Registry.Outbox;
+using Nno.Registry.Ownership;
+using Nno.Registry.Paging;
+using Nno.Registry.Platforms;
 using Nno.ServiceDefaults.Data;
 using Nno.ServiceDefaults.Hosting;
 using Nno.ServiceDefaults.Idempotency;
@@ -19,16 +30,36 @@ public static class RegistryService
     public static IHostApplicationBuilder AddRegistry(this IHostApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        builder.Services.AddNnoDatabase<RegistryDbContext>(RegistryDbContext.DatabaseName);
-        builder.Services.AddNnoIdempotency<RegistryDbContext>();
+        var services = builder.Services;
+
+        // The database first: its migration step must run before anything that reads tables at start.
+        services.AddNnoDatabase<RegistryDbContext>(RegistryDbContext.DatabaseName);
+        services.AddNnoIdempotency<RegistryDbContext>();
+        services.AddOptions<RegistryOptions>().BindConfiguration(RegistryOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddHostedService<AuditRetentionTriggerAtStart>();
+        services.TryAddSingleton<IIdGenerator>(RandomIdGenerator.Instance);
+        services.AddSingleton<RegistryIds>();
+        services.AddSingleton<OutboxSignal>();
+        services.AddSingleton<RegistryCursors>();
+        services.AddScoped<PlatformAccess>();
+        services.AddScoped<RegistryUnitOfWork>();
+        services.AddScoped<PlatformLifecycle>();
+        services.AddScoped<IamMemberships>();
+        services.Configure<RouteOptions>(options => options.SetParameterPolicy<PlatformIdRouteConstraint>(PlatformIdRouteConstraint.Name));
+        services.AddTransient<IStartupFilter, MalformedPlatformIdStartupFilter>();
+
         // Embedded KV namespaces and queues (Redis/RabbitMQ in distributed mode, same interfaces).
-        builder.Services.AddNnoEmbeddedStorage();
+        services.AddNnoEmbeddedStorage();
         return builder;
     }
 
     public static IEndpointRouteBuilder MapRegistry(this IEndpointRouteBuilder app)
     {
         ArgumentNullException.ThrowIfNull(app);
+        app.MapPlatforms();
+        app.MapLifecycle();
+        app.MapAudit();
+        app.MapOwnershipTransfer();
         return app;
     }
 }

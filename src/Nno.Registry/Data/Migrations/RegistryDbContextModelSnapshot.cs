@@ -16,6 +16,1391 @@ namespace Nno.Registry.Data.Migrations
 #pragma warning disable 612, 618
             modelBuilder.HasAnnotation("ProductVersion", "10.0.15");
 
+            modelBuilder.Entity("Nno.Registry.Audit.AuditLogRecord", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("id");
+
+                    b.Property<string>("Action")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("action");
+
+                    b.Property<string>("ActorAuth")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("actor_auth");
+
+                    b.Property<string>("ActorId")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("actor_id");
+
+                    b.Property<string>("ActorType")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("actor_type");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("Details")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("details");
+
+                    b.Property<string>("PlatformId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("platform_id");
+
+                    b.Property<string>("RequestId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("request_id");
+
+                    b.Property<string>("TargetId")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("target_id");
+
+                    b.Property<string>("TargetType")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("target_type");
+
+                    b.Property<string>("TraceId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("trace_id");
+
+                    b.HasKey("Id")
+                        .HasName("pk_audit_log");
+
+                    b.HasIndex("Action", "CreatedAt")
+                        .HasDatabaseName("ix_audit_log_action_created_at");
+
+                    b.HasIndex("ActorId", "CreatedAt")
+                        .HasDatabaseName("ix_audit_log_actor_id_created_at");
+
+                    b.HasIndex("CreatedAt", "Id")
+                        .HasDatabaseName("ix_audit_log_created_at_id");
+
+                    b.HasIndex("PlatformId", "CreatedAt", "Id")
+                        .IsDescending(false, true, true)
+                        .HasDatabaseName("ix_audit_log_platform_id_created_at_id");
+
+                    b.ToTable("audit_log", null, t =>
+                        {
+                            t.HasCheckConstraint("ck_audit_log_actor_auth", "actor_auth IN ('session', 'apikey', 'service', 'system')");
+
+                            t.HasCheckConstraint("ck_audit_log_actor_type", "actor_type IN ('user', 'operator', 'service', 'system')");
+                        });
+                });
+
+            modelBuilder.Entity("Nno.Registry.Builds.BuildStateRecord", b =>
+                {
+                    b.Property<string>("PlatformId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("platform_id");
+
+                    b.Property<string>("Environment")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("environment");
+
+                    b.Property<string>("DefaultBranch")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("default_branch");
+
+                    b.Property<long?>("FinishedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("finished_at");
+
+                    b.Property<string>("LastBuildId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("last_build_id");
+
+                    b.Property<string>("LastCommitSha")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("last_commit_sha");
+
+                    b.Property<string>("LastError")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("last_error");
+
+                    b.Property<string>("PagesProject")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("pages_project");
+
+                    b.Property<string>("RepoFullName")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("repo_full_name");
+
+                    b.Property<long?>("StartedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("started_at");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("status");
+
+                    b.Property<long>("UpdatedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("updated_at");
+
+                    b.Property<string>("Url")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("url");
+
+                    b.HasKey("PlatformId", "Environment")
+                        .HasName("pk_platform_build_state");
+
+                    b.HasIndex("Status")
+                        .HasDatabaseName("ix_platform_build_state_status_in_flight")
+                        .HasFilter("status IN ('queued', 'building')");
+
+                    b.ToTable("platform_build_state", null, t =>
+                        {
+                            t.HasCheckConstraint("ck_platform_build_state_environment", "environment IN ('dev', 'stg', 'prod')");
+
+                            t.HasCheckConstraint("ck_platform_build_state_status", "status IN ('none', 'queued', 'building', 'success', 'failure')");
+                        });
+                });
+
+            modelBuilder.Entity("Nno.Registry.Entities.EntityRecord", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasMaxLength(10)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("id");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("CreatedBy")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("created_by");
+
+                    b.Property<long?>("DeletedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("deleted_at");
+
+                    b.Property<int>("Depth")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("depth");
+
+                    b.Property<string>("IamOrgId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("iam_org_id");
+
+                    b.Property<bool>("IsDefault")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("is_default");
+
+                    b.Property<string>("LastError")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("last_error");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("name");
+
+                    b.Property<string>("ParentId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("parent_id");
+
+                    b.Property<string>("PlatformId")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("platform_id");
+
+                    b.Property<string>("Slug")
+                        .IsRequired()
+                        .HasMaxLength(63)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("slug");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("status");
+
+                    b.Property<string>("Type")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("type");
+
+                    b.Property<long>("UpdatedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("updated_at");
+
+                    b.HasKey("Id")
+                        .HasName("pk_entities");
+
+                    b.HasIndex("IamOrgId")
+                        .IsUnique()
+                        .HasDatabaseName("ux_entities_iam_org_id")
+                        .HasFilter("iam_org_id IS NOT NULL");
+
+                    b.HasIndex("ParentId")
+                        .HasDatabaseName("ix_entities_parent_id");
+
+                    b.HasIndex("PlatformId")
+                        .IsUnique()
+                        .HasDatabaseName("ux_entities_platform_id_default")
+                        .HasFilter("is_default = 1");
+
+                    b.HasIndex("PlatformId", "Slug")
+                        .IsUnique()
+                        .HasDatabaseName("ux_entities_platform_id_slug_live")
+                        .HasFilter("deleted_at IS NULL");
+
+                    b.HasIndex("PlatformId", "ParentId", "CreatedAt", "Id")
+                        .HasDatabaseName("ix_entities_platform_id_parent_id_created_at_id");
+
+                    b.ToTable("entities", null, t =>
+                        {
+                            t.HasCheckConstraint("ck_entities_depth", "depth BETWEEN 0 AND 2");
+
+                            t.HasCheckConstraint("ck_entities_status", "status IN ('pending', 'active', 'deleted')");
+
+                            t.HasCheckConstraint("ck_entities_type", "type IN ('tenant', 'sub_tenant')");
+                        });
+                });
+
+            modelBuilder.Entity("Nno.Registry.Environments.PlatformEnvironmentRecord", b =>
+                {
+                    b.Property<string>("PlatformId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("platform_id");
+
+                    b.Property<string>("Environment")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("environment");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("LastError")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("last_error");
+
+                    b.Property<string>("ProvisionJobId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("provision_job_id");
+
+                    b.Property<long?>("ProvisionedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("provisioned_at");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("status");
+
+                    b.Property<long>("UpdatedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("updated_at");
+
+                    b.HasKey("PlatformId", "Environment")
+                        .HasName("pk_platform_environments");
+
+                    b.HasIndex("ProvisionJobId")
+                        .HasDatabaseName("ix_platform_environments_provision_job_id");
+
+                    b.ToTable("platform_environments", null, t =>
+                        {
+                            t.HasCheckConstraint("ck_platform_environments_environment", "environment IN ('dev', 'stg', 'prod')");
+
+                            t.HasCheckConstraint("ck_platform_environments_status", "status IN ('provisioning', 'active', 'failed', 'removing', 'removed')");
+                        });
+                });
+
+            modelBuilder.Entity("Nno.Registry.Features.FeatureActivationRecord", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("id");
+
+                    b.Property<long?>("ActivatedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("activated_at");
+
+                    b.Property<string>("Config")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("config");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("CreatedBy")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("created_by");
+
+                    b.Property<long?>("DeactivatedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("deactivated_at");
+
+                    b.Property<string>("EntityId")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("entity_id");
+
+                    b.Property<string>("Environment")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("environment");
+
+                    b.Property<string>("FeatureId")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("feature_id");
+
+                    b.Property<string>("FeatureVersion")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("feature_version");
+
+                    b.Property<string>("LastError")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("last_error");
+
+                    b.Property<string>("PlatformId")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("platform_id");
+
+                    b.Property<string>("ProvisionJobId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("provision_job_id");
+
+                    b.Property<string>("Source")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("source");
+
+                    b.Property<string>("StackId")
+                        .IsRequired()
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT")
+                        .HasDefaultValue("default")
+                        .HasColumnName("stack_id");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("status");
+
+                    b.Property<long>("UpdatedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("updated_at");
+
+                    b.HasKey("Id")
+                        .HasName("pk_feature_activations");
+
+                    b.HasIndex("ProvisionJobId")
+                        .HasDatabaseName("ix_feature_activations_provision_job_id");
+
+                    b.HasIndex("PlatformId", "CreatedAt", "Id")
+                        .HasDatabaseName("ix_feature_activations_platform_id_created_at_id");
+
+                    b.HasIndex("PlatformId", "Status", "FeatureId")
+                        .HasDatabaseName("ix_feature_activations_platform_id_status_feature_id");
+
+                    b.HasIndex("EntityId", "StackId", "FeatureId", "Environment")
+                        .IsUnique()
+                        .HasDatabaseName("ux_feature_activations_entity_id_stack_id_feature_id_environment");
+
+                    b.HasIndex("PlatformId", "EntityId", "CreatedAt", "Id")
+                        .HasDatabaseName("ix_feature_activations_platform_id_entity_id_created_at_id");
+
+                    b.HasIndex("PlatformId", "StackId", "FeatureId", "Environment")
+                        .HasDatabaseName("ix_feature_activations_platform_id_stack_id_feature_id_environment");
+
+                    b.ToTable("feature_activations", null, t =>
+                        {
+                            t.HasCheckConstraint("ck_feature_activations_environment", "environment IN ('dev', 'stg', 'prod')");
+
+                            t.HasCheckConstraint("ck_feature_activations_source", "source IN ('standalone', 'stack')");
+
+                            t.HasCheckConstraint("ck_feature_activations_status", "status IN ('pending', 'provisioning', 'active', 'deactivating', 'inactive', 'failed')");
+                        });
+                });
+
+            modelBuilder.Entity("Nno.Registry.Lifecycle.LifecycleEventRecord", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("id");
+
+                    b.Property<string>("ActorId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("actor_id");
+
+                    b.Property<string>("ActorType")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("actor_type");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("Event")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("event");
+
+                    b.Property<string>("FromStatus")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("from_status");
+
+                    b.Property<string>("PlatformId")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("platform_id");
+
+                    b.Property<string>("Reason")
+                        .HasMaxLength(500)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("reason");
+
+                    b.Property<string>("RequestId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("request_id");
+
+                    b.Property<string>("ToStatus")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("to_status");
+
+                    b.HasKey("Id")
+                        .HasName("pk_platform_lifecycle_events");
+
+                    b.HasIndex("PlatformId", "CreatedAt", "Id")
+                        .IsDescending(false, true, true)
+                        .HasDatabaseName("ix_platform_lifecycle_events_platform_id_created_at_id");
+
+                    b.ToTable("platform_lifecycle_events", null, t =>
+                        {
+                            t.HasCheckConstraint("ck_platform_lifecycle_events_actor_type", "actor_type IN ('user', 'operator', 'service', 'system')");
+
+                            t.HasCheckConstraint("ck_platform_lifecycle_events_event", "event IN ('created', 'bootstrap', 'complete', 'suspend', 'restore', 'cancel', 'resume', 'period_end', 'delete', 'purge', 'owner_changed')");
+
+                            t.HasCheckConstraint("ck_platform_lifecycle_events_from_status", "from_status IS NULL OR from_status IN ('pending', 'provisioning', 'active', 'suspended', 'pending_cancellation', 'cancelled', 'deleted')");
+
+                            t.HasCheckConstraint("ck_platform_lifecycle_events_to_status", "to_status IN ('pending', 'provisioning', 'active', 'suspended', 'pending_cancellation', 'cancelled', 'deleted')");
+                        });
+                });
+
+            modelBuilder.Entity("Nno.Registry.Onboarding.OnboardingSessionRecord", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("id");
+
+                    b.Property<int>("Attempt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("attempt");
+
+                    b.Property<string>("BillingEmail")
+                        .IsRequired()
+                        .HasMaxLength(254)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("billing_email");
+
+                    b.Property<string>("BuildId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("build_id");
+
+                    b.Property<bool>("CleanupDone")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("cleanup_done");
+
+                    b.Property<long?>("CompletedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("completed_at");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("CreatedBy")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("created_by");
+
+                    b.Property<string>("CurrentStep")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("current_step");
+
+                    b.Property<string>("Environment")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("environment");
+
+                    b.Property<string>("Error")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("error");
+
+                    b.Property<string>("IdempotencyKey")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("idempotency_key");
+
+                    b.Property<string>("LeaseOwner")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("lease_owner");
+
+                    b.Property<long?>("LeaseUntil")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("lease_until");
+
+                    b.Property<long?>("NextRunAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("next_run_at");
+
+                    b.Property<string>("OwnerUserId")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("owner_user_id");
+
+                    b.Property<string>("PlatformId")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("platform_id");
+
+                    b.Property<string>("PlatformName")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("platform_name");
+
+                    b.Property<string>("ProvisionJobId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("provision_job_id");
+
+                    b.Property<string>("RequestHash")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("request_hash");
+
+                    b.Property<string>("Slug")
+                        .IsRequired()
+                        .HasMaxLength(63)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("slug");
+
+                    b.Property<string>("StackTemplateId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("stack_template_id");
+
+                    b.Property<string>("StackTemplateVersion")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("stack_template_version");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("status");
+
+                    b.Property<string>("Steps")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("steps");
+
+                    b.Property<string>("TemplateStackId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("template_stack_id");
+
+                    b.Property<string>("Tier")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("tier");
+
+                    b.Property<long>("UpdatedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("updated_at");
+
+                    b.HasKey("Id")
+                        .HasName("pk_onboarding_sessions");
+
+                    b.HasIndex("PlatformId")
+                        .IsUnique()
+                        .HasDatabaseName("ux_onboarding_sessions_platform_id");
+
+                    b.HasIndex("CreatedBy", "CreatedAt")
+                        .HasDatabaseName("ix_onboarding_sessions_created_by_created_at");
+
+                    b.HasIndex("CreatedBy", "IdempotencyKey")
+                        .IsUnique()
+                        .HasDatabaseName("ux_onboarding_sessions_created_by_idempotency_key")
+                        .HasFilter("idempotency_key IS NOT NULL");
+
+                    b.HasIndex("OwnerUserId", "Status")
+                        .HasDatabaseName("ix_onboarding_sessions_owner_user_id_status");
+
+                    b.HasIndex("Status", "NextRunAt")
+                        .HasDatabaseName("ix_onboarding_sessions_status_next_run_at");
+
+                    b.ToTable("onboarding_sessions", null, t =>
+                        {
+                            t.HasCheckConstraint("ck_onboarding_sessions_current_step", "current_step IS NULL OR current_step IN ('create_platform', 'provision_infra', 'setup_repo', 'deploy_services', 'verify')");
+
+                            t.HasCheckConstraint("ck_onboarding_sessions_environment", "environment IN ('dev', 'stg', 'prod')");
+
+                            t.HasCheckConstraint("ck_onboarding_sessions_status", "status IN ('pending', 'running', 'completed', 'failed', 'cancelled')");
+
+                            t.HasCheckConstraint("ck_onboarding_sessions_tier", "tier IN ('starter', 'growth', 'scale')");
+                        });
+                });
+
+            modelBuilder.Entity("Nno.Registry.Outbox.OutboxRecord", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("id");
+
+                    b.Property<int>("Attempts")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("attempts");
+
+                    b.Property<long?>("CompletedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("completed_at");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("kind");
+
+                    b.Property<string>("LastError")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("last_error");
+
+                    b.Property<string>("LockedBy")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("locked_by");
+
+                    b.Property<long?>("LockedUntil")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("locked_until");
+
+                    b.Property<long>("NextAttemptAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("next_attempt_at");
+
+                    b.Property<string>("Payload")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("payload");
+
+                    b.Property<string>("PlatformId")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("platform_id");
+
+                    b.Property<string>("TargetId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("target_id");
+
+                    b.HasKey("Id")
+                        .HasName("pk_outbox");
+
+                    b.HasIndex("CompletedAt")
+                        .HasDatabaseName("ix_outbox_completed_at_done")
+                        .HasFilter("completed_at IS NOT NULL");
+
+                    b.HasIndex("NextAttemptAt")
+                        .HasDatabaseName("ix_outbox_next_attempt_at_pending")
+                        .HasFilter("completed_at IS NULL");
+
+                    b.ToTable("outbox", null, t =>
+                        {
+                            t.HasCheckConstraint("ck_outbox_kind", "kind IN ('kv.platform_status', 'iam.create_org', 'iam.update_org', 'iam.delete_org', 'iam.put_platform_member', 'iam.transfer_owner', 'iam.remove_platform', 'iam.notify', 'billing.cancel', 'provisioning.activate_stack', 'provisioning.deactivate_stack', 'provisioning.activate_feature', 'provisioning.deactivate_feature', 'provisioning.add_custom_domain', 'provisioning.remove_custom_domain', 'provisioning.deprovision', 'cli.archive_repo')");
+                        });
+                });
+
+            modelBuilder.Entity("Nno.Registry.Platforms.PlatformRecord", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasMaxLength(10)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("id");
+
+                    b.Property<long?>("BootstrapFailedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("bootstrap_failed_at");
+
+                    b.Property<long?>("CancelEffectiveAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("cancel_effective_at");
+
+                    b.Property<string>("CancellationReason")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("cancellation_reason");
+
+                    b.Property<long?>("CancelledAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("cancelled_at");
+
+                    b.Property<string>("CfAccountId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("cf_account_id");
+
+                    b.Property<string>("Class")
+                        .IsRequired()
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT")
+                        .HasDefaultValue("platform")
+                        .HasColumnName("class");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("created_at");
+
+                    b.Property<long?>("DeletedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("deleted_at");
+
+                    b.Property<string>("DeprovisionJobId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("deprovision_job_id");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("name");
+
+                    b.Property<string>("OwnerUserId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("owner_user_id");
+
+                    b.Property<string>("PendingOwnerUserId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("pending_owner_user_id");
+
+                    b.Property<long?>("PurgedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("purged_at");
+
+                    b.Property<string>("RepoName")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("repo_name");
+
+                    b.Property<string>("Slug")
+                        .IsRequired()
+                        .HasMaxLength(63)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("slug");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("status");
+
+                    b.Property<string>("StripeCustomerId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("stripe_customer_id");
+
+                    b.Property<long?>("SuspendedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("suspended_at");
+
+                    b.Property<string>("SuspendedBy")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("suspended_by");
+
+                    b.Property<string>("SuspensionReason")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("suspension_reason");
+
+                    b.Property<string>("Tier")
+                        .IsRequired()
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT")
+                        .HasDefaultValue("starter")
+                        .HasColumnName("tier");
+
+                    b.Property<long?>("TransferExpiresAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("transfer_expires_at");
+
+                    b.Property<long?>("TrialEndsAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("trial_ends_at");
+
+                    b.Property<long>("UpdatedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("updated_at");
+
+                    b.Property<long>("Version")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER")
+                        .HasDefaultValue(1L)
+                        .HasColumnName("version");
+
+                    b.HasKey("Id")
+                        .HasName("pk_platforms");
+
+                    b.HasIndex("Slug")
+                        .IsUnique()
+                        .HasDatabaseName("ux_platforms_slug_live")
+                        .HasFilter("deleted_at IS NULL");
+
+                    b.HasIndex("CreatedAt", "Id")
+                        .HasDatabaseName("ix_platforms_created_at_id");
+
+                    b.HasIndex("Status", "CancelEffectiveAt")
+                        .HasDatabaseName("ix_platforms_status_cancel_effective_at");
+
+                    b.HasIndex("OwnerUserId", "CreatedAt", "Id")
+                        .HasDatabaseName("ix_platforms_owner_user_id_created_at_id");
+
+                    b.HasIndex("Status", "CreatedAt", "Id")
+                        .HasDatabaseName("ix_platforms_status_created_at_id");
+
+                    b.ToTable("platforms", null, t =>
+                        {
+                            t.HasCheckConstraint("ck_platforms_class", "class IN ('platform', 'user_project')");
+
+                            t.HasCheckConstraint("ck_platforms_status", "status IN ('pending', 'provisioning', 'active', 'suspended', 'pending_cancellation', 'cancelled', 'deleted')");
+
+                            t.HasCheckConstraint("ck_platforms_tier", "tier IN ('starter', 'growth', 'scale')");
+                        });
+                });
+
+            modelBuilder.Entity("Nno.Registry.Resources.CustomDomainRecord", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("id");
+
+                    b.Property<long?>("ActivatedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("activated_at");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("CreatedBy")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("created_by");
+
+                    b.Property<long?>("DeletedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("deleted_at");
+
+                    b.Property<string>("DnsRecordId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("dns_record_id");
+
+                    b.Property<string>("Domain")
+                        .IsRequired()
+                        .HasMaxLength(253)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("domain");
+
+                    b.Property<string>("LastError")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("last_error");
+
+                    b.Property<string>("PlatformId")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("platform_id");
+
+                    b.Property<string>("ProvisionJobId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("provision_job_id");
+
+                    b.Property<string>("SslStatus")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("ssl_status");
+
+                    b.Property<string>("StackId")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("stack_id");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("status");
+
+                    b.Property<string>("TargetHostname")
+                        .IsRequired()
+                        .HasMaxLength(253)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("target_hostname");
+
+                    b.Property<long>("UpdatedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("updated_at");
+
+                    b.Property<string>("VerificationRecords")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("verification_records");
+
+                    b.HasKey("Id")
+                        .HasName("pk_custom_domains");
+
+                    b.HasIndex("DnsRecordId")
+                        .HasDatabaseName("ix_custom_domains_dns_record_id");
+
+                    b.HasIndex("Domain")
+                        .IsUnique()
+                        .HasDatabaseName("ux_custom_domains_domain_live")
+                        .HasFilter("deleted_at IS NULL");
+
+                    b.HasIndex("ProvisionJobId")
+                        .HasDatabaseName("ix_custom_domains_provision_job_id");
+
+                    b.HasIndex("PlatformId", "CreatedAt", "Id")
+                        .HasDatabaseName("ix_custom_domains_platform_id_created_at_id");
+
+                    b.ToTable("custom_domains", null, t =>
+                        {
+                            t.HasCheckConstraint("ck_custom_domains_ssl_status", "ssl_status IN ('pending', 'active', 'failed')");
+
+                            t.HasCheckConstraint("ck_custom_domains_status", "status IN ('pending', 'active', 'failed', 'removing', 'removed')");
+                        });
+                });
+
+            modelBuilder.Entity("Nno.Registry.Resources.DnsRecordRecord", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("id");
+
+                    b.Property<long?>("ActivatedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("activated_at");
+
+                    b.Property<string>("CfCustomHostnameId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("cf_custom_hostname_id");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("created_at");
+
+                    b.Property<long?>("DeletedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("deleted_at");
+
+                    b.Property<string>("Environment")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("environment");
+
+                    b.Property<string>("Hostname")
+                        .IsRequired()
+                        .HasMaxLength(253)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("hostname");
+
+                    b.Property<string>("PlatformId")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("platform_id");
+
+                    b.Property<string>("RecordType")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("record_type");
+
+                    b.Property<string>("ResourceId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("resource_id");
+
+                    b.Property<string>("SslError")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("ssl_error");
+
+                    b.Property<string>("SslStatus")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("ssl_status");
+
+                    b.Property<string>("StackId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("stack_id");
+
+                    b.Property<string>("Target")
+                        .IsRequired()
+                        .HasMaxLength(253)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("target");
+
+                    b.Property<long>("UpdatedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("updated_at");
+
+                    b.HasKey("Id")
+                        .HasName("pk_dns_records");
+
+                    b.HasIndex("Hostname")
+                        .IsUnique()
+                        .HasDatabaseName("ux_dns_records_hostname_live")
+                        .HasFilter("deleted_at IS NULL");
+
+                    b.HasIndex("ResourceId")
+                        .HasDatabaseName("ix_dns_records_resource_id");
+
+                    b.HasIndex("PlatformId", "CreatedAt", "Id")
+                        .HasDatabaseName("ix_dns_records_platform_id_created_at_id");
+
+                    b.ToTable("dns_records", null, t =>
+                        {
+                            t.HasCheckConstraint("ck_dns_records_environment", "environment IN ('dev', 'stg', 'prod')");
+
+                            t.HasCheckConstraint("ck_dns_records_record_type", "record_type IN ('custom_hostname', 'custom_domain')");
+
+                            t.HasCheckConstraint("ck_dns_records_ssl_status", "ssl_status IN ('pending', 'active', 'failed')");
+                        });
+                });
+
+            modelBuilder.Entity("Nno.Registry.Resources.ResourceRecord", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("id");
+
+                    b.Property<string>("CfName")
+                        .IsRequired()
+                        .HasMaxLength(63)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("cf_name");
+
+                    b.Property<string>("CfResourceId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("cf_resource_id");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("created_at");
+
+                    b.Property<long?>("DeletedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("deleted_at");
+
+                    b.Property<string>("EntityId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("entity_id");
+
+                    b.Property<string>("Environment")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("environment");
+
+                    b.Property<string>("FeatureId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("feature_id");
+
+                    b.Property<string>("LastError")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("last_error");
+
+                    b.Property<string>("LogicalName")
+                        .IsRequired()
+                        .HasMaxLength(40)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("logical_name");
+
+                    b.Property<string>("PlatformId")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("platform_id");
+
+                    b.Property<string>("ProvisionJobId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("provision_job_id");
+
+                    b.Property<string>("StackId")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("stack_id");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("status");
+
+                    b.Property<string>("Type")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("type");
+
+                    b.Property<long>("UpdatedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("updated_at");
+
+                    b.HasKey("Id")
+                        .HasName("pk_resources");
+
+                    b.HasIndex("ProvisionJobId")
+                        .HasDatabaseName("ix_resources_provision_job_id");
+
+                    b.HasIndex("PlatformId", "CreatedAt", "Id")
+                        .HasDatabaseName("ix_resources_platform_id_created_at_id");
+
+                    b.HasIndex("PlatformId", "StackId", "Environment")
+                        .HasDatabaseName("ix_resources_platform_id_stack_id_environment");
+
+                    b.HasIndex("PlatformId", "Environment", "Type", "CfName")
+                        .IsUnique()
+                        .HasDatabaseName("ux_resources_platform_id_environment_type_cf_name_live")
+                        .HasFilter("deleted_at IS NULL");
+
+                    b.ToTable("resources", null, t =>
+                        {
+                            t.HasCheckConstraint("ck_resources_environment", "environment IN ('dev', 'stg', 'prod')");
+
+                            t.HasCheckConstraint("ck_resources_status", "status IN ('pending', 'provisioning', 'active', 'failed', 'deleting', 'deleted')");
+
+                            t.HasCheckConstraint("ck_resources_type", "type IN ('worker', 'pages', 'd1', 'r2', 'kv', 'queue')");
+                        });
+                });
+
+            modelBuilder.Entity("Nno.Registry.Resources.SecretRecord", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("id");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("Environment")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("environment");
+
+                    b.Property<long?>("LastSetAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("last_set_at");
+
+                    b.Property<string>("LastSetBy")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("last_set_by");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(128)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("name");
+
+                    b.Property<string>("PlatformId")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("platform_id");
+
+                    b.Property<string>("ResourceId")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("resource_id");
+
+                    b.Property<string>("Source")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("source");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("status");
+
+                    b.Property<long>("UpdatedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("updated_at");
+
+                    b.Property<int>("Version")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("version");
+
+                    b.HasKey("Id")
+                        .HasName("pk_secrets");
+
+                    b.HasIndex("ResourceId", "Name")
+                        .IsUnique()
+                        .HasDatabaseName("ux_secrets_resource_id_name");
+
+                    b.HasIndex("PlatformId", "CreatedAt", "Id")
+                        .HasDatabaseName("ix_secrets_platform_id_created_at_id");
+
+                    b.ToTable("secrets", null, t =>
+                        {
+                            t.HasCheckConstraint("ck_secrets_environment", "environment IN ('dev', 'stg', 'prod')");
+
+                            t.HasCheckConstraint("ck_secrets_source", "source IN ('system', 'customer')");
+
+                            t.HasCheckConstraint("ck_secrets_status", "status IN ('pending', 'set', 'failed', 'deleted')");
+                        });
+                });
+
+            modelBuilder.Entity("Nno.Registry.Scheduling.SchedulerLeaseRecord", b =>
+                {
+                    b.Property<string>("Name")
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("name");
+
+                    b.Property<string>("Cursor")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("cursor");
+
+                    b.Property<long>("LeaseUntil")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("lease_until");
+
+                    b.Property<string>("Owner")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("owner");
+
+                    b.HasKey("Name")
+                        .HasName("pk_scheduler_leases");
+
+                    b.ToTable("scheduler_leases", (string)null);
+                });
+
+            modelBuilder.Entity("Nno.Registry.Stacks.StackRecord", b =>
+                {
+                    b.Property<string>("PlatformId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("platform_id");
+
+                    b.Property<string>("Id")
+                        .HasMaxLength(10)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("id");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("CreatedBy")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("created_by");
+
+                    b.Property<string>("Definition")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("definition");
+
+                    b.Property<long?>("DeletedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("deleted_at");
+
+                    b.Property<string>("DisplayName")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("display_name");
+
+                    b.Property<string>("EntityId")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("entity_id");
+
+                    b.Property<string>("Environment")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("environment");
+
+                    b.Property<bool>("IsDefault")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("is_default");
+
+                    b.Property<string>("LastError")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("last_error");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(63)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("name");
+
+                    b.Property<string>("ProvisionJobId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("provision_job_id");
+
+                    b.Property<string>("Source")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("source");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("status");
+
+                    b.Property<string>("TemplateId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("template_id");
+
+                    b.Property<string>("TemplateVersion")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("template_version");
+
+                    b.Property<long>("UpdatedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("updated_at");
+
+                    b.HasKey("PlatformId", "Id")
+                        .HasName("pk_stacks");
+
+                    b.HasIndex("EntityId")
+                        .HasDatabaseName("ix_stacks_entity_id");
+
+                    b.HasIndex("PlatformId")
+                        .IsUnique()
+                        .HasDatabaseName("ux_stacks_platform_id_default")
+                        .HasFilter("is_default = 1");
+
+                    b.HasIndex("ProvisionJobId")
+                        .HasDatabaseName("ix_stacks_provision_job_id");
+
+                    b.HasIndex("PlatformId", "Name")
+                        .IsUnique()
+                        .HasDatabaseName("ux_stacks_platform_id_name_live")
+                        .HasFilter("deleted_at IS NULL");
+
+                    b.HasIndex("PlatformId", "CreatedAt", "Id")
+                        .HasDatabaseName("ix_stacks_platform_id_created_at_id");
+
+                    b.ToTable("stacks", null, t =>
+                        {
+                            t.HasCheckConstraint("ck_stacks_environment", "environment IN ('dev', 'stg', 'prod')");
+
+                            t.HasCheckConstraint("ck_stacks_source", "source IN ('default', 'template', 'custom')");
+
+                            t.HasCheckConstraint("ck_stacks_status", "status IN ('pending', 'provisioning', 'active', 'failed', 'deprovisioning', 'deleted')");
+                        });
+                });
+
             modelBuilder.Entity("Nno.ServiceDefaults.Idempotency.IdempotencyRecord", b =>
                 {
                     b.Property<string>("Principal")
@@ -75,6 +1460,182 @@ namespace Nno.Registry.Data.Migrations
                         .HasDatabaseName("ix_idempotency_keys_expires_at");
 
                     b.ToTable("idempotency_keys", (string)null);
+                });
+
+            modelBuilder.Entity("Nno.ServiceDefaults.Jobs.JobLeaseRecord", b =>
+                {
+                    b.Property<string>("Name")
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("name");
+
+                    b.Property<string>("Holder")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("holder");
+
+                    b.Property<long?>("LastRunAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("last_run_at");
+
+                    b.Property<long>("LeasedUntil")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("leased_until");
+
+                    b.HasKey("Name")
+                        .HasName("pk_job_leases");
+
+                    b.ToTable("job_leases", (string)null);
+                });
+
+            modelBuilder.Entity("Nno.Registry.Builds.BuildStateRecord", b =>
+                {
+                    b.HasOne("Nno.Registry.Platforms.PlatformRecord", null)
+                        .WithMany()
+                        .HasForeignKey("PlatformId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_platform_build_state_platforms_platform_id");
+                });
+
+            modelBuilder.Entity("Nno.Registry.Entities.EntityRecord", b =>
+                {
+                    b.HasOne("Nno.Registry.Entities.EntityRecord", null)
+                        .WithMany()
+                        .HasForeignKey("ParentId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .HasConstraintName("fk_entities_entities_parent_id");
+
+                    b.HasOne("Nno.Registry.Platforms.PlatformRecord", null)
+                        .WithMany()
+                        .HasForeignKey("PlatformId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_entities_platforms_platform_id");
+                });
+
+            modelBuilder.Entity("Nno.Registry.Environments.PlatformEnvironmentRecord", b =>
+                {
+                    b.HasOne("Nno.Registry.Platforms.PlatformRecord", null)
+                        .WithMany()
+                        .HasForeignKey("PlatformId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_platform_environments_platforms_platform_id");
+                });
+
+            modelBuilder.Entity("Nno.Registry.Features.FeatureActivationRecord", b =>
+                {
+                    b.HasOne("Nno.Registry.Entities.EntityRecord", null)
+                        .WithMany()
+                        .HasForeignKey("EntityId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_feature_activations_entities_entity_id");
+
+                    b.HasOne("Nno.Registry.Platforms.PlatformRecord", null)
+                        .WithMany()
+                        .HasForeignKey("PlatformId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_feature_activations_platforms_platform_id");
+                });
+
+            modelBuilder.Entity("Nno.Registry.Lifecycle.LifecycleEventRecord", b =>
+                {
+                    b.HasOne("Nno.Registry.Platforms.PlatformRecord", null)
+                        .WithMany()
+                        .HasForeignKey("PlatformId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_platform_lifecycle_events_platforms_platform_id");
+                });
+
+            modelBuilder.Entity("Nno.Registry.Onboarding.OnboardingSessionRecord", b =>
+                {
+                    b.HasOne("Nno.Registry.Platforms.PlatformRecord", null)
+                        .WithOne()
+                        .HasForeignKey("Nno.Registry.Onboarding.OnboardingSessionRecord", "PlatformId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_onboarding_sessions_platforms_platform_id");
+                });
+
+            modelBuilder.Entity("Nno.Registry.Resources.CustomDomainRecord", b =>
+                {
+                    b.HasOne("Nno.Registry.Resources.DnsRecordRecord", null)
+                        .WithMany()
+                        .HasForeignKey("DnsRecordId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .HasConstraintName("fk_custom_domains_dns_records_dns_record_id");
+
+                    b.HasOne("Nno.Registry.Platforms.PlatformRecord", null)
+                        .WithMany()
+                        .HasForeignKey("PlatformId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_custom_domains_platforms_platform_id");
+                });
+
+            modelBuilder.Entity("Nno.Registry.Resources.DnsRecordRecord", b =>
+                {
+                    b.HasOne("Nno.Registry.Platforms.PlatformRecord", null)
+                        .WithMany()
+                        .HasForeignKey("PlatformId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_dns_records_platforms_platform_id");
+
+                    b.HasOne("Nno.Registry.Resources.ResourceRecord", null)
+                        .WithMany()
+                        .HasForeignKey("ResourceId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .HasConstraintName("fk_dns_records_resources_resource_id");
+                });
+
+            modelBuilder.Entity("Nno.Registry.Resources.ResourceRecord", b =>
+                {
+                    b.HasOne("Nno.Registry.Platforms.PlatformRecord", null)
+                        .WithMany()
+                        .HasForeignKey("PlatformId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_resources_platforms_platform_id");
+                });
+
+            modelBuilder.Entity("Nno.Registry.Resources.SecretRecord", b =>
+                {
+                    b.HasOne("Nno.Registry.Platforms.PlatformRecord", null)
+                        .WithMany()
+                        .HasForeignKey("PlatformId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_secrets_platforms_platform_id");
+
+                    b.HasOne("Nno.Registry.Resources.ResourceRecord", null)
+                        .WithMany()
+                        .HasForeignKey("ResourceId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_secrets_resources_resource_id");
+                });
+
+            modelBuilder.Entity("Nno.Registry.Stacks.StackRecord", b =>
+                {
+                    b.HasOne("Nno.Registry.Entities.EntityRecord", null)
+                        .WithMany()
+                        .HasForeignKey("EntityId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_stacks_entities_entity_id");
+
+                    b.HasOne("Nno.Registry.Platforms.PlatformRecord", null)
+                        .WithMany()
+                        .HasForeignKey("PlatformId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_stacks_platforms_platform_id");
                 });
 #pragma warning restore 612, 618
         }
