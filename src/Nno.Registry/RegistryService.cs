@@ -6,6 +6,8 @@ using Microsoft.Extensions.Hosting;
 using Nno.Core.Ids;
 using Nno.Core.Services;
 using Nno.Registry.Data;
+using Nno.Registry.Kv;
+using Nno.Registry.Outbox;
 using Nno.ServiceDefaults.Data;
 using Nno.ServiceDefaults.Hosting;
 using Nno.ServiceDefaults.Idempotency;
@@ -34,6 +36,10 @@ public static class RegistryService
 
         // Embedded KV namespaces and queues (Redis/RabbitMQ in distributed mode, same interfaces).
         services.AddNnoEmbeddedStorage();
+
+        // The outbox relay and its senders (registry.md §4.2), the PLATFORM_STATUS KV and its reconciliation.
+        services.AddRegistryOutbox();
+        services.AddRegistryPlatformStatusKv();
         return builder;
     }
 
