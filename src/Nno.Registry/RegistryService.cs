@@ -5,9 +5,14 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Nno.Core.Ids;
 using Nno.Core.Services;
+using Nno.Registry.Access;
+using Nno.Registry.Audit;
 using Nno.Registry.Data;
 using Nno.Registry.Kv;
+using Nno.Registry.Lifecycle;
 using Nno.Registry.Outbox;
+using Nno.Registry.Paging;
+using Nno.Registry.Platforms;
 using Nno.ServiceDefaults.Data;
 using Nno.ServiceDefaults.Hosting;
 using Nno.ServiceDefaults.Idempotency;
@@ -33,6 +38,17 @@ public static class RegistryService
         services.AddHostedService<AuditRetentionTriggerAtStart>();
         services.TryAddSingleton<IIdGenerator>(RandomIdGenerator.Instance);
         services.AddSingleton<RegistryIds>();
+        services.AddSingleton<OutboxSignal>();
+        services.AddSingleton<RegistryCursors>();
+        services.AddHttpContextAccessor();
+        services.AddScoped<PlatformAccess>();
+        services.AddScoped<RegistryUnitOfWork>();
+        services.AddScoped<PlatformLifecycle>();
+        services.Configure<RouteOptions>(options =>
+        {
+            options.SetParameterPolicy<PlatformIdRouteConstraint>(PlatformIdRouteConstraint.Name);
+            options.SetParameterPolicy<MalformedPlatformIdRouteConstraint>(MalformedPlatformIdRouteConstraint.Name);
+        });
 
         // Embedded KV namespaces and queues (Redis/RabbitMQ in distributed mode, same interfaces).
         services.AddNnoEmbeddedStorage();
@@ -46,6 +62,9 @@ public static class RegistryService
     public static IEndpointRouteBuilder MapRegistry(this IEndpointRouteBuilder app)
     {
         ArgumentNullException.ThrowIfNull(app);
+        app.MapPlatforms();
+        app.MapLifecycle();
+        app.MapAudit();
         return app;
     }
 }

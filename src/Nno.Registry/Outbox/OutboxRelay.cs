@@ -71,7 +71,7 @@ internal sealed partial class OutboxRelay(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         Task? tick = _firstTick ?? throw new InvalidOperationException("StartAsync creates the first delay.");
-        Task<bool>? wake = null;
+        Task? wake = null;
         try
         {
             while (!stoppingToken.IsCancellationRequested)

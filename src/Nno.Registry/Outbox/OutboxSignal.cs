@@ -1,3 +1,5 @@
+using System.Threading.Channels;
+
 namespace Nno.Registry.Outbox;
 
 /// <summary>
@@ -10,28 +12,23 @@ public interface IOutboxSignal
     void Wake();
 }
 
-/// <summary>The in-process <see cref="IOutboxSignal"/>: a binary semaphore the relay waits on beside its poll delay.</summary>
-internal sealed class OutboxSignal : IOutboxSignal, IDisposable
+/// <summary>
+/// Wakes the outbox relay in-process after a commit that wrote outbox rows (registry.md §4.2: "woken after each commit
+/// and also polls every second"). Many signals before the relay looks collapse into one.
+/// </summary>
+internal sealed class OutboxSignal : IOutboxSignal
 {
-    private readonly SemaphoreSlim _signal = new(0, 1);
+    private readonly Channel<bool> _channel = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
 
-    public void Wake()
-    {
-        if (_signal.CurrentCount == 0)
-        {
-            try
-            {
-                _signal.Release();
-            }
-            catch (SemaphoreFullException)
-            {
-                // Another caller woke the relay first: one wake-up is enough.
-            }
-        }
-    }
+    /// <summary>Says there is new work.</summary>
+    public void Notify() => _channel.Writer.TryWrite(true);
 
-    /// <summary>Completes when woken (true) or when <paramref name="cancellationToken"/> is cancelled.</summary>
-    public Task<bool> WaitAsync(CancellationToken cancellationToken) => _signal.WaitAsync(Timeout.InfiniteTimeSpan, cancellationToken);
+    /// <inheritdoc />
+    public void Wake() => Notify();
 
-    public void Dispose() => _signal.Dispose();
+    /// <summary>Waits until <see cref="Notify"/> was called (or returns at once when it was since the last wait).</summary>
+    public async Task WaitAsync(CancellationToken cancellationToken) => await _channel.Reader.ReadAsync(cancellationToken);
+
+    /// <summary>Consumes a pending signal without waiting; true when there was one.</summary>
+    public bool TryConsume() => _channel.Reader.TryRead(out _);
 }
