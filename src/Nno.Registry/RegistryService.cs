@@ -8,6 +8,7 @@ using Nno.Core.Services;
 using Nno.Registry.Access;
 using Nno.Registry.Audit;
 using Nno.Registry.Data;
+using Nno.Registry.Iam;
 using Nno.Registry.Kv;
 using Nno.Registry.Lifecycle;
 using Nno.Registry.Outbox;
@@ -56,6 +57,7 @@ public static class RegistryService
         // The outbox relay and its senders (registry.md §4.2), the PLATFORM_STATUS KV and its reconciliation.
         services.AddRegistryOutbox();
         services.AddRegistryPlatformStatusKv();
+        services.AddRegistryIamSenders();
         return builder;
     }
 
