@@ -41,7 +41,6 @@ public static class RegistryService
         services.AddSingleton<RegistryIds>();
         services.AddSingleton<OutboxSignal>();
         services.AddSingleton<RegistryCursors>();
-        services.AddHttpContextAccessor();
         services.AddScoped<PlatformAccess>();
         services.AddScoped<RegistryUnitOfWork>();
         services.AddScoped<PlatformLifecycle>();

@@ -64,7 +64,7 @@ internal sealed record PlatformGrant(PlatformRecord Platform, AccessLevel Level,
 /// platform and one the caller is not listed on; deleted platforms are visible to op/svc only); then an API key's scope;
 /// then the level the route needs (403). The platform row is loaded once per request and reused (§8).
 /// </summary>
-internal sealed class PlatformAccess(RegistryDbContext db, IHttpContextAccessor http)
+internal sealed class PlatformAccess(RegistryDbContext db)
 {
     private readonly Dictionary<string, PlatformRecord?> _loaded = new(StringComparer.Ordinal);
     private RegistryCaller? _caller;
@@ -72,8 +72,8 @@ internal sealed class PlatformAccess(RegistryDbContext db, IHttpContextAccessor 
     public const string ReadScope = "platforms:read";
     public const string WriteScope = "platforms:write";
 
-    /// <summary>The caller of the current request.</summary>
-    public RegistryCaller Caller => _caller ??= RegistryCaller.From(http.HttpContext ?? throw new InvalidOperationException("No request."));
+    /// <summary>The caller of <paramref name="context"/> (resolved once per request).</summary>
+    public RegistryCaller CallerOf(HttpContext context) => _caller ??= RegistryCaller.From(context);
 
     /// <summary>The caller's level on <paramref name="platformId"/> from identity alone (no database read).</summary>
     public static AccessLevel LevelOf(RegistryCaller caller, string platformId)
@@ -100,9 +100,9 @@ internal sealed class PlatformAccess(RegistryDbContext db, IHttpContextAccessor 
     }
 
     /// <summary>The platform <paramref name="platformId"/> if the caller may do what <paramref name="need"/> says on it; else 404 or 403.</summary>
-    public async Task<PlatformGrant> RequireAsync(string platformId, AccessNeed need, CancellationToken cancellationToken)
+    public async Task<PlatformGrant> RequireAsync(HttpContext context, string platformId, AccessNeed need, CancellationToken cancellationToken)
     {
-        var caller = Caller;
+        var caller = CallerOf(context);
         var level = IdFormat.IsPlatformId(platformId) ? LevelOf(caller, platformId) : AccessLevel.None;
         if (level == AccessLevel.None)
         {

@@ -49,7 +49,7 @@ internal static partial class AuditApi
         string pid, HttpContext context, PlatformAccess access, RegistryDbContext db, RegistryCursors cursors,
         [FromQuery] string? action, [FromQuery] string? actorId, [FromQuery] string? since, [FromQuery] string? until, CancellationToken cancellationToken)
     {
-        await access.RequireAsync(pid, AccessNeed.ManageRead, cancellationToken);
+        await access.RequireAsync(context, pid, AccessNeed.ManageRead, cancellationToken);
         return TypedResults.Ok(await PageAsync(context, db, cursors, pid, action, actorId, since, until, cancellationToken));
     }
 
@@ -58,7 +58,7 @@ internal static partial class AuditApi
         [FromQuery] string? platformId, [FromQuery] string? action, [FromQuery] string? actorId, [FromQuery] string? since, [FromQuery] string? until,
         CancellationToken cancellationToken)
     {
-        if (!access.Caller.IsOperator)
+        if (!access.CallerOf(context).IsOperator)
         {
             // To users the route does not exist (registry.md §3.4, §7 test 21).
             throw new ApiException(ErrorCodes.NotFound, $"No route matches GET {context.Request.Path.Value} on the registry service.");

@@ -47,7 +47,7 @@ internal static class LifecycleApi
                     throw ApiException.Validation("reason", problem);
                 }
 
-                var grant = await access.RequireAsync(pid, need, cancellationToken);
+                var grant = await access.RequireAsync(context, pid, need, cancellationToken);
                 var platform = await lifecycle.ApplyAsync(grant, action, reason is null ? null : FieldRules.Clean(reason), cancellationToken);
                 access.Forget(pid);
                 context.Response.Headers.ETag = PlatformView.ETagOf(platform);
@@ -58,7 +58,7 @@ internal static class LifecycleApi
     private static async Task<Ok<Page<LifecycleEventView>>> ListEventsAsync(
         string pid, HttpContext context, PlatformAccess access, RegistryDbContext db, RegistryCursors cursors, CancellationToken cancellationToken)
     {
-        await access.RequireAsync(pid, AccessNeed.ManageRead, cancellationToken);
+        await access.RequireAsync(context, pid, AccessNeed.ManageRead, cancellationToken);
         var page = RegistryCursors.Request(context.Request);
         var pager = cursors.Pager("lifecycle-events", ("platformId", pid));
         var events = db.LifecycleEvents.AsNoTracking().Where(e => e.PlatformId == pid);

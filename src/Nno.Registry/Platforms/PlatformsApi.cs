@@ -53,7 +53,7 @@ internal static class PlatformsApi
         [FromQuery] string? status, [FromQuery] string? tier, [FromQuery(Name = "class")] string? @class, [FromQuery] string? q,
         [FromQuery] string? slug, [FromQuery] string? ownerUserId, [FromQuery] string? includeDeleted, CancellationToken cancellationToken)
     {
-        var caller = access.Caller;
+        var caller = access.CallerOf(context);
         if (!caller.IsOperator && !caller.IsUser)
         {
             throw new ApiException(ErrorCodes.Forbidden, "The platform list is for users and operators.");
@@ -166,7 +166,7 @@ internal static class PlatformsApi
         CreatePlatformRequest body, HttpContext context, PlatformAccess access, RegistryUnitOfWork uow, RegistryIds ids, TimeProvider time,
         CancellationToken cancellationToken)
     {
-        var caller = access.Caller;
+        var caller = access.CallerOf(context);
         if (!caller.IsOperator)
         {
             throw new ApiException(ErrorCodes.Forbidden, "Only operators import platforms; customers use onboarding.");
@@ -295,7 +295,7 @@ internal static class PlatformsApi
 
     private static async Task<Ok<PlatformView>> GetAsync(string pid, HttpContext context, PlatformAccess access, CancellationToken cancellationToken)
     {
-        var grant = await access.RequireAsync(pid, AccessNeed.Read, cancellationToken);
+        var grant = await access.RequireAsync(context, pid, AccessNeed.Read, cancellationToken);
         context.Response.Headers.ETag = PlatformView.ETagOf(grant.Platform);
         return TypedResults.Ok(PlatformView.From(grant.Platform));
     }
@@ -326,7 +326,7 @@ internal static class PlatformsApi
             throw ApiException.Validation("body", "must change at least one field");
         }
 
-        var grant = await access.RequireAsync(pid, AccessNeed.Manage, cancellationToken);
+        var grant = await access.RequireAsync(context, pid, AccessNeed.Manage, cancellationToken);
         var caller = grant.Caller;
         if (!caller.IsOperator && present.FirstOrDefault(OperatorFields.Contains) is { } opField)
         {

@@ -7,6 +7,7 @@ using Nno.Core.Services;
 using Nno.Registry.Data;
 using Nno.ServiceDefaults.Data;
 using Nno.Testing;
+using Nno.Testing.Logging;
 using Nno.Testing.Security;
 
 namespace Nno.Registry.Tests.Support;
@@ -23,7 +24,14 @@ public sealed class RegistryHost : IAsyncDisposable
     private readonly SemaphoreSlim _tokenLock = new(1, 1);
     private readonly Dictionary<string, (string Token, DateTimeOffset ExpiresAt)> _tokens = new(StringComparer.Ordinal);
 
-    private RegistryHost(TestPlatform platform) => Platform = platform;
+    private RegistryHost(TestPlatform platform, CapturingLoggerProvider logs)
+    {
+        Platform = platform;
+        Logs = logs;
+    }
+
+    /// <summary>Every log line the services wrote (to diagnose a failure, or scan for secrets).</summary>
+    public CapturingLoggerProvider Logs { get; }
 
     public TestPlatform Platform { get; }
 
@@ -36,8 +44,9 @@ public sealed class RegistryHost : IAsyncDisposable
 
     public static async Task<RegistryHost> StartAsync(IDictionary<string, string?>? settings = null)
     {
-        var platform = await TestPlatform.StartAsync([NnoServices.Iam, NnoServices.Registry], settings);
-        return new RegistryHost(platform);
+        var logs = new CapturingLoggerProvider();
+        var platform = await TestPlatform.StartAsync([NnoServices.Iam, NnoServices.Registry], settings, configureBuilder: (_, b) => logs.AddTo(b));
+        return new RegistryHost(platform, logs);
     }
 
     /// <summary>The service token of <paramref name="service"/>, reused while it is valid on the fake clock.</summary>
