@@ -8,6 +8,7 @@ using Nno.Core.Services;
 using Nno.Registry.Access;
 using Nno.Registry.Audit;
 using Nno.Registry.Data;
+using Nno.Registry.Entities;
 using Nno.Registry.Iam;
 using Nno.Registry.Kv;
 using Nno.Registry.Lifecycle;
@@ -66,6 +67,7 @@ public static class RegistryService
         app.MapPlatforms();
         app.MapLifecycle();
         app.MapAudit();
+        app.MapEntities();
         return app;
     }
 }
