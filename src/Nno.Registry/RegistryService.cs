@@ -9,6 +9,7 @@ using Nno.Core.Services;
 using Nno.Registry.Access;
 using Nno.Registry.Audit;
 using Nno.Registry.Data;
+using Nno.Registry.Entities;
 using Nno.Registry.Iam;
 using Nno.Registry.Kv;
 using Nno.Registry.Lifecycle;
@@ -67,6 +68,7 @@ public static class RegistryService
         app.MapLifecycle();
         app.MapAudit();
         app.MapOwnershipTransfer();
+        app.MapEntities();
         return app;
     }
 }

@@ -80,6 +80,9 @@ internal sealed class EntityRecordConfiguration : IEntityTypeConfiguration<Entit
         builder.HasIndex(e => e.PlatformId).IsUnique().HasFilter("is_default = 1").HasDatabaseName("ux_entities_platform_id_default");
         builder.HasIndex(e => e.IamOrgId).IsUnique().HasFilter("iam_org_id IS NOT NULL").HasDatabaseName("ux_entities_iam_org_id");
         builder.HasIndex(e => new { e.PlatformId, e.ParentId, e.CreatedAt, e.Id });
+
+        // The unfiltered entity list (keyset on created_at, id within a platform).
+        builder.HasIndex(e => new { e.PlatformId, e.CreatedAt, e.Id });
         builder.HasIndex(e => e.ParentId);
     }
 }

@@ -96,6 +96,15 @@ internal sealed class CreateOrgSender(IamClient iam, RegistryDbContext db, TimeP
             return OutboxSendResult.Done();
         }
 
+        // A deleted entity of the same slug whose organization is still being deleted holds the slug in IAM: creating now
+        // would get 409 and adopt that organization. Entity deletion frees the slug at once, so wait for IAM to catch up.
+        var slug = entity.Slug;
+        if (await db.Outbox.AnyAsync(o => o.CompletedAt == null && o.Kind == OutboxKinds.IamDeleteOrg && o.PlatformId == row.PlatformId
+                && db.Entities.Any(e => e.PlatformId == row.PlatformId && e.Id == o.TargetId && e.Slug == slug && e.DeletedAt != null), cancellationToken))
+        {
+            return OutboxSendResult.Retry("waiting for the organization of a deleted entity with this slug to be deleted");
+        }
+
         string? parentOrgId = null;
         if (entity.ParentId is { } parentId)
         {
@@ -153,9 +162,16 @@ internal sealed class CreateOrgSender(IamClient iam, RegistryDbContext db, TimeP
 
         var page = await IamClient.ReadAsync<IamOrganizationPage>(response, cancellationToken);
         var found = page?.Data.FirstOrDefault(o => o.PlatformId == entity.PlatformId && o.Slug == entity.Slug);
-        return found is not null && IdFormat.IsId(found.Id)
-            ? Linked(entity.Id, found.Id)
-            : Failed(entity.Id, "IAM answered 409 but has no live organization with this slug");
+        if (found is null || !IdFormat.IsId(found.Id))
+        {
+            return Failed(entity.Id, "IAM answered 409 but has no live organization with this slug");
+        }
+
+        // Never adopt the organization of another entity (iam_org_id is unique): that would steal it.
+        var orgId = found.Id;
+        return await db.Entities.AnyAsync(e => e.IamOrgId == orgId && e.Id != entity.Id, cancellationToken)
+            ? Failed(entity.Id, "the IAM organization with this slug belongs to another entity")
+            : Linked(entity.Id, orgId);
     }
 
     private OutboxSendResult Linked(string entityId, string orgId)

@@ -260,6 +260,9 @@ namespace Nno.Registry.Data.Migrations
                         .HasDatabaseName("ux_entities_platform_id_slug_live")
                         .HasFilter("deleted_at IS NULL");
 
+                    b.HasIndex("PlatformId", "CreatedAt", "Id")
+                        .HasDatabaseName("ix_entities_platform_id_created_at_id");
+
                     b.HasIndex("PlatformId", "ParentId", "CreatedAt", "Id")
                         .HasDatabaseName("ix_entities_platform_id_parent_id_created_at_id");
 
