@@ -76,6 +76,181 @@ namespace Nno.StackRegistry.Data.Migrations
 
                     b.ToTable("idempotency_keys", (string)null);
                 });
+
+            modelBuilder.Entity("Nno.StackRegistry.Data.StackTemplateRecord", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("id");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("CreatedBy")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("created_by");
+
+                    b.Property<string>("Description")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("description");
+
+                    b.Property<string>("DisplayName")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("display_name");
+
+                    b.Property<string>("Domain")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("domain");
+
+                    b.Property<string>("Icon")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("icon");
+
+                    b.Property<string>("LatestVersion")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("latest_version");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("name");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT")
+                        .HasDefaultValue("active")
+                        .HasColumnName("status");
+
+                    b.Property<long>("UpdatedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("updated_at");
+
+                    b.Property<string>("UpdatedBy")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("updated_by");
+
+                    b.HasKey("Id")
+                        .HasName("pk_stack_templates");
+
+                    b.HasIndex("Name")
+                        .IsUnique()
+                        .HasDatabaseName("ux_stack_templates_name");
+
+                    b.HasIndex("Domain", "Name")
+                        .HasDatabaseName("ix_stack_templates_domain_name");
+
+                    b.HasIndex("Status", "Name")
+                        .HasDatabaseName("ix_stack_templates_status_name");
+
+                    b.ToTable("stack_templates", (string)null);
+                });
+
+            modelBuilder.Entity("Nno.StackRegistry.Data.StackTemplateVersionRecord", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("id");
+
+                    b.Property<string>("Changelog")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("changelog");
+
+                    b.Property<string>("Definition")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("definition");
+
+                    b.Property<string>("DefinitionSha256")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("definition_sha256");
+
+                    b.Property<long?>("DeprecatedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("deprecated_at");
+
+                    b.Property<string>("DeprecatedBy")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("deprecated_by");
+
+                    b.Property<string>("DeprecationReason")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("deprecation_reason");
+
+                    b.Property<int>("FeatureCount")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("feature_count");
+
+                    b.Property<long>("Major")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("major");
+
+                    b.Property<long>("Minor")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("minor");
+
+                    b.Property<long>("Patch")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("patch");
+
+                    b.Property<string>("Prerelease")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("prerelease");
+
+                    b.Property<long>("PublishedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("published_at");
+
+                    b.Property<string>("PublishedBy")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("published_by");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT")
+                        .HasDefaultValue("active")
+                        .HasColumnName("status");
+
+                    b.Property<string>("TemplateId")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("template_id");
+
+                    b.Property<string>("Version")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("version");
+
+                    b.HasKey("Id")
+                        .HasName("pk_stack_template_versions");
+
+                    b.HasIndex("TemplateId", "Status")
+                        .HasDatabaseName("ix_stack_template_versions_template_status");
+
+                    b.HasIndex("TemplateId", "Version")
+                        .IsUnique()
+                        .HasDatabaseName("ux_stack_template_versions_template_version");
+
+                    b.ToTable("stack_template_versions", (string)null);
+                });
+
+            modelBuilder.Entity("Nno.StackRegistry.Data.StackTemplateVersionRecord", b =>
+                {
+                    b.HasOne("Nno.StackRegistry.Data.StackTemplateRecord", null)
+                        .WithMany()
+                        .HasForeignKey("TemplateId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_stack_template_versions_template");
+                });
 #pragma warning restore 612, 618
         }
     }
