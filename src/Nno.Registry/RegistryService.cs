@@ -9,6 +9,7 @@ using Nno.Registry.Access;
 using Nno.Registry.Audit;
 using Nno.Registry.Data;
 using Nno.Registry.Lifecycle;
+using Nno.Registry.Objects;
 using Nno.Registry.Outbox;
 using Nno.Registry.Paging;
 using Nno.Registry.Platforms;
@@ -42,6 +43,7 @@ public static class RegistryService
         services.AddScoped<PlatformAccess>();
         services.AddScoped<RegistryUnitOfWork>();
         services.AddScoped<PlatformLifecycle>();
+        services.AddRegistryObjects();
         services.Configure<RouteOptions>(options =>
         {
             options.SetParameterPolicy<PlatformIdRouteConstraint>(PlatformIdRouteConstraint.Name);
@@ -59,6 +61,7 @@ public static class RegistryService
         app.MapPlatforms();
         app.MapLifecycle();
         app.MapAudit();
+        app.MapRegistryObjects();
         return app;
     }
 }
