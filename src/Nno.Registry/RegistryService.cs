@@ -8,6 +8,8 @@ using Nno.Core.Services;
 using Nno.Registry.Access;
 using Nno.Registry.Audit;
 using Nno.Registry.Data;
+using Nno.Registry.Iam;
+using Nno.Registry.Kv;
 using Nno.Registry.Lifecycle;
 using Nno.Registry.Objects;
 using Nno.Registry.Outbox;
@@ -52,6 +54,11 @@ public static class RegistryService
 
         // Embedded KV namespaces and queues (Redis/RabbitMQ in distributed mode, same interfaces).
         services.AddNnoEmbeddedStorage();
+
+        // The outbox relay and its senders (registry.md §4.2), the PLATFORM_STATUS KV and its reconciliation.
+        services.AddRegistryOutbox();
+        services.AddRegistryPlatformStatusKv();
+        services.AddRegistryIamSenders();
         return builder;
     }
 

@@ -119,6 +119,32 @@ public sealed class RegistryHost : IAsyncDisposable
         return connection;
     }
 
+    /// <summary>
+    /// A host with per-service builder and pipeline changes (fault injection, store wrappers), optionally on an existing
+    /// data directory and clock (restart tests: stop the previous host with <see cref="TestPlatform.StopKeepingDataAsync"/>).
+    /// </summary>
+    public static async Task<RegistryHost> StartWithAsync(
+        IDictionary<string, string?>? settings = null,
+        Action<string, Microsoft.AspNetCore.Builder.WebApplicationBuilder>? configureBuilder = null,
+        Action<string, Microsoft.AspNetCore.Builder.WebApplication>? configurePipeline = null,
+        TempDirectory? dataDir = null,
+        FakeTimeProvider? time = null)
+    {
+        var logs = new CapturingLoggerProvider();
+        var platform = await TestPlatform.StartAsync(
+            [NnoServices.Iam, NnoServices.Registry],
+            settings,
+            configureBuilder: (name, b) =>
+            {
+                logs.AddTo(b);
+                configureBuilder?.Invoke(name, b);
+            },
+            configurePipeline: configurePipeline,
+            dataDir: dataDir,
+            time: time);
+        return new RegistryHost(platform, logs);
+    }
+
     public async ValueTask DisposeAsync()
     {
         await Platform.DisposeAsync();
