@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -13,6 +14,7 @@ using Nno.Registry.Kv;
 using Nno.Registry.Lifecycle;
 using Nno.Registry.Objects;
 using Nno.Registry.Outbox;
+using Nno.Registry.Ownership;
 using Nno.Registry.Paging;
 using Nno.Registry.Platforms;
 using Nno.ServiceDefaults.Data;
@@ -45,12 +47,10 @@ public static class RegistryService
         services.AddScoped<PlatformAccess>();
         services.AddScoped<RegistryUnitOfWork>();
         services.AddScoped<PlatformLifecycle>();
+        services.AddScoped<IamMemberships>();
         services.AddRegistryObjects();
-        services.Configure<RouteOptions>(options =>
-        {
-            options.SetParameterPolicy<PlatformIdRouteConstraint>(PlatformIdRouteConstraint.Name);
-            options.SetParameterPolicy<MalformedPlatformIdRouteConstraint>(MalformedPlatformIdRouteConstraint.Name);
-        });
+        services.Configure<RouteOptions>(options => options.SetParameterPolicy<PlatformIdRouteConstraint>(PlatformIdRouteConstraint.Name));
+        services.AddTransient<IStartupFilter, MalformedPlatformIdStartupFilter>();
 
         // Embedded KV namespaces and queues (Redis/RabbitMQ in distributed mode, same interfaces).
         services.AddNnoEmbeddedStorage();
@@ -68,6 +68,7 @@ public static class RegistryService
         app.MapPlatforms();
         app.MapLifecycle();
         app.MapAudit();
+        app.MapOwnershipTransfer();
         app.MapRegistryObjects();
         return app;
     }

@@ -65,7 +65,7 @@ public sealed class AllInOneHostTests
         var rows = new (string Public, string Service, string UpstreamPath)[]
         {
             ("/api/v1/iam/e2e/probe?x=1", "iam", "/api/e2e/probe"),
-            ("/api/v1/platforms/e2e/probe", "registry", "/api/v1/platforms/e2e/probe"),
+            ("/api/v1/platforms/e2eprobe00/probe", "registry", "/api/v1/platforms/e2eprobe00/probe"),
             ("/api/v1/billing/e2e/probe", "billing", "/e2e/probe"),
             ("/api/v1/provisioning/e2e/probe", "provisioning", "/api/v1/provision/e2e/probe"),
             ("/api/v1/stacks/e2e/probe", "stack-registry", "/api/v1/stacks/e2e/probe"),

@@ -53,7 +53,7 @@ public sealed class DistributedModeTests
 
         // Through the gateway: the Registry verified the gateway's token (JWKS fetched from IAM over HTTP) and answered
         // its own 404 for a path it does not have.
-        using var routed = await http.GetAsync(new Uri("/api/v1/platforms/e2e/probe?x=1", UriKind.Relative));
+        using var routed = await http.GetAsync(new Uri("/api/v1/platforms/e2eprobe00/probe?x=1", UriKind.Relative));
         var text = await routed.Content.ReadAsStringAsync();
         Assert.True(routed.StatusCode == HttpStatusCode.NotFound, text);
         Assert.Contains("on the registry service", text, StringComparison.Ordinal);

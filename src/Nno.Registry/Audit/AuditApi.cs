@@ -42,7 +42,19 @@ internal static partial class AuditApi
             .WithTags("Audit").WithName("ListPlatformAuditLog").WithSummary("A platform's audit log, newest first (owners, admins, operators).");
         app.MapGet(PlatformsApi.Path + "/audit-log", ListAllAsync)
             .WithTags("Audit").WithName("ListAuditLog").WithSummary("The whole audit log, newest first (operators).");
+
+        // The log is append-only: writes answer 405. Said explicitly because PATCH would otherwise reach the {pid:pid}
+        // route's method set, whose constraint then rejects "audit-log" and leaves a 404.
+        app.MapMethods(PlatformsApi.Path + "/audit-log", [HttpMethods.Post, HttpMethods.Put, HttpMethods.Patch, HttpMethods.Delete], MethodNotAllowed)
+            .WithName("AuditLogIsReadOnly").ExcludeFromDescription();
         return app;
+    }
+
+    private static IResult MethodNotAllowed(HttpContext context)
+    {
+        var error = new ApiException(ErrorCodes.MethodNotAllowed, $"Method {context.Request.Method} is not allowed on {context.Request.Path.Value}: the audit log is read-only.");
+        error.Headers["Allow"] = HttpMethods.Get;
+        throw error;
     }
 
     private static async Task<Ok<Page<AuditEntryView>>> ListForPlatformAsync(

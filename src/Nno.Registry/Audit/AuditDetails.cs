@@ -28,11 +28,19 @@ internal static class AuditDetails
         }
     }
 
-    /// <summary>The stored JSON for <paramref name="details"/>: masked, redacted and cut to the size limit.</summary>
-    public static string Serialize(object? details)
+    /// <summary>
+    /// The stored JSON for <paramref name="details"/> (an object): masked, redacted and cut to the size limit. A service's
+    /// acting user (attribution only) is added as <c>actingUserId</c>.
+    /// </summary>
+    public static string Serialize(object? details, string? actingUserId = null)
     {
         var node = details is null ? new JsonObject() : JsonSerializer.SerializeToNode(details, NnoJson.Options) ?? new JsonObject();
         var clean = Sanitize(node, propertyName: null);
+        if (actingUserId is not null && clean is JsonObject withActor)
+        {
+            withActor["actingUserId"] = actingUserId;
+        }
+
         var json = clean.ToJsonString(NnoJson.Options);
         var bytes = Encoding.UTF8.GetByteCount(json);
         if (bytes <= MaxBytes)

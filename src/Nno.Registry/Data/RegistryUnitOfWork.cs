@@ -68,13 +68,12 @@ internal sealed class RegistryUnitOfWork(RegistryDbContext db, RegistryIds ids, 
     public AuditLogRecord AddAudit(RegistryCaller caller, string action, string? platformId, string targetType, string targetId, object? details = null)
     {
         ArgumentNullException.ThrowIfNull(caller);
-        var withActing = caller.ActingUserId is { } acting ? new Dictionary<string, object?> { ["actingUserId"] = acting, ["details"] = details } : details;
-        return AddAudit(caller.ActorType, caller.ActorId, caller.ActorAuth, action, platformId, targetType, targetId, withActing, caller.RequestId, caller.TraceId);
+        return AddAudit(caller.ActorType, caller.ActorId, caller.ActorAuth, action, platformId, targetType, targetId, details, caller.RequestId, caller.TraceId, caller.ActingUserId);
     }
 
     /// <summary>Adds an audit entry for a system actor (sweeps, the relay).</summary>
     public AuditLogRecord AddSystemAudit(string actorId, string action, string? platformId, string targetType, string targetId, object? details = null) =>
-        AddAudit(ActorTypes.System, actorId, ActorAuths.System, action, platformId, targetType, targetId, details, requestId: null, traceId: null);
+        AddAudit(ActorTypes.System, actorId, ActorAuths.System, action, platformId, targetType, targetId, details, requestId: null, traceId: null, actingUserId: null);
 
     /// <summary>Adds a lifecycle event (the append-only history of the platform's status).</summary>
     public LifecycleEventRecord AddLifecycleEvent(
@@ -123,7 +122,8 @@ internal sealed class RegistryUnitOfWork(RegistryDbContext db, RegistryIds ids, 
     }
 
     private AuditLogRecord AddAudit(
-        string actorType, string actorId, string actorAuth, string action, string? platformId, string targetType, string targetId, object? details, string? requestId, string? traceId)
+        string actorType, string actorId, string actorAuth, string action, string? platformId, string targetType, string targetId, object? details, string? requestId,
+        string? traceId, string? actingUserId)
     {
         if (action.Length is 0 or > 64 || !action.Contains('.', StringComparison.Ordinal))
         {
@@ -142,7 +142,7 @@ internal sealed class RegistryUnitOfWork(RegistryDbContext db, RegistryIds ids, 
             TargetId = targetId,
             RequestId = requestId,
             TraceId = traceId,
-            Details = AuditDetails.Serialize(details),
+            Details = AuditDetails.Serialize(details, actingUserId),
             CreatedAt = Now,
         };
         db.AuditLog.Add(row);

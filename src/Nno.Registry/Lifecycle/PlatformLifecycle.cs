@@ -129,7 +129,8 @@ internal sealed class PlatformLifecycle(RegistryUnitOfWork uow)
             platformId = pid,
             kind = notifyKind,
             audience = "owners",
-            data = new { platformName = current.Name, fromStatus = from, toStatus = to, reason },
+            // IAM takes a flat object of strings and numbers: absent values are left out, never null.
+            data = NotificationData(("platformName", current.Name), ("fromStatus", from), ("toStatus", to), ("reason", reason)),
             dedupeKey = "lifecycle:" + lifecycleEvent.Id,
         });
 
@@ -152,6 +153,9 @@ internal sealed class PlatformLifecycle(RegistryUnitOfWork uow)
         new(ErrorCodes.InvalidTransition,
             why ?? $"A platform that is {currentStatus} cannot {requested}.",
             new { currentStatus, requested, allowed = LifecycleActions.AllowedFrom(currentStatus) });
+
+    private static Dictionary<string, string> NotificationData(params (string Key, string? Value)[] values) =>
+        values.Where(v => v.Value is not null).ToDictionary(v => v.Key, v => v.Value!, StringComparer.Ordinal);
 
     private static string EventOf(string action) => action switch
     {
@@ -177,12 +181,17 @@ internal sealed class PlatformLifecycle(RegistryUnitOfWork uow)
             uow.AddOutbox(OutboxKinds.ProvisioningDeprovision, pid, pid, new { platformId = pid, environment = (string?)null, reason = reason ?? "deleted", purgeData = false });
         }
 
-        // Deepest first: IAM refuses to delete an organization with live children.
+        // IAM refuses to delete an organization with live children, so children go first. Rows of one change share their
+        // timestamps, so the order is carried in the payload: the relay sends a row only when no deeper delete_org of the
+        // platform is still pending (decision 0331).
         var entities = await db.Entities.AsNoTracking().Where(e => e.PlatformId == pid && e.DeletedAt == null)
-            .OrderByDescending(e => e.Depth).ThenBy(e => e.Id).Select(e => new { e.Id, e.IamOrgId }).ToListAsync(cancellationToken);
+            .OrderByDescending(e => e.Depth).ThenBy(e => e.Id).Select(e => new { e.Id, e.IamOrgId, e.Depth, e.ParentId }).ToListAsync(cancellationToken);
         foreach (var entity in entities)
         {
-            uow.AddOutbox(OutboxKinds.IamDeleteOrg, pid, entity.Id, new { platformId = pid, entityId = entity.Id, iamOrgId = entity.IamOrgId });
+            uow.AddOutbox(OutboxKinds.IamDeleteOrg, pid, entity.Id, new
+            {
+                platformId = pid, entityId = entity.Id, iamOrgId = entity.IamOrgId, depth = entity.Depth, parentEntityId = entity.ParentId,
+            });
         }
 
         if (platform.RepoName is { } repo)

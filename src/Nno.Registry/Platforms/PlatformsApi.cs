@@ -39,14 +39,8 @@ internal static class PlatformsApi
             .WithName("GetPlatform").WithSummary("One platform, with ETag \"{version}\".");
         group.MapPatch("/{pid:pid}", PatchAsync)
             .WithName("UpdatePlatform").WithSummary("Change name or tier (owners, admins); operators also the operator fields. If-Match optional.");
-
-        // A malformed platform id answers exactly like a platform nobody may see (registry.md §3.1).
-        app.Map(Path + "/{pid:badpid}", MalformedId).WithName("MalformedPlatformId").ExcludeFromDescription();
-        app.Map(Path + "/{pid:badpid}/{**rest}", MalformedId).WithName("MalformedPlatformIdChild").ExcludeFromDescription();
         return app;
     }
-
-    private static IResult MalformedId() => throw PlatformAccess.NotFound();
 
     private static async Task<Ok<Page<PlatformView>>> ListAsync(
         HttpContext context, PlatformAccess access, RegistryDbContext db, RegistryCursors cursors,

@@ -127,6 +127,26 @@ public sealed class LifecycleTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task LifecycleEvents_NewestFirst_Paged()
+    {
+        var pid = (await _host.ImportAsync("history")).GetProperty("id").GetString()!;
+        using var op = _host.Operator();
+        foreach (var action in new[] { "suspend", "restore", "suspend" })
+        {
+            _host.Time.Advance(TimeSpan.FromSeconds(1));
+            (await op.PostJsonAsync(Url(pid, action), new { reason = "step" })).Dispose();
+        }
+
+        using var admin = _host.User("usr_admin", (pid, "admin"));
+        var first = await admin.GetFromJsonAsync<JsonElement>($"{RegistryApi.Platforms}/{pid}/lifecycle-events?limit=3&includeTotal=true");
+        Assert.Equal(new[] { "suspend", "restore", "suspend" }, first.GetProperty("data").EnumerateArray().Select(e => e.GetProperty("event").GetString()));
+        Assert.Equal(4, first.GetProperty("pagination").GetProperty("total").GetInt32());
+        var rest = await admin.GetFromJsonAsync<JsonElement>(
+            $"{RegistryApi.Platforms}/{pid}/lifecycle-events?limit=3&includeTotal=true&cursor={first.GetProperty("pagination").GetProperty("nextCursor").GetString()}");
+        Assert.Equal("created", Assert.Single(rest.GetProperty("data").EnumerateArray()).GetProperty("event").GetString());
+    }
+
+    [Fact]
     public async Task Cancel_Unsubscribed_EffectiveNow_NoBillingRow_ResumeAfterwardsIs409()
     {
         var pid = (await _host.ImportAsync("leaving", owner: "usr_o")).GetProperty("id").GetString()!;
@@ -217,8 +237,10 @@ public sealed class LifecycleTests : IAsyncLifetime
         var outbox = await _host.OutboxAsync(pid);
         var deprovision = JsonDocument.Parse(Assert.Single(outbox, o => o.Kind == OutboxKinds.ProvisioningDeprovision).Payload).RootElement;
         Assert.False(deprovision.GetProperty("purgeData").GetBoolean());
-        Assert.Equal(new[] { "childaaaaa", (await _host.WithDbAsync(db => db.Entities.SingleAsync(e => e.PlatformId == pid && e.IsDefault))).Id },
-            outbox.Where(o => o.Kind == OutboxKinds.IamDeleteOrg).Select(o => o.TargetId));
+        var rootId = (await _host.WithDbAsync(db => db.Entities.SingleAsync(e => e.PlatformId == pid && e.IsDefault))).Id;
+        var orgDeletions = outbox.Where(o => o.Kind == OutboxKinds.IamDeleteOrg)
+            .ToDictionary(o => o.TargetId!, o => JsonDocument.Parse(o.Payload).RootElement.GetProperty("depth").GetInt32());
+        Assert.Equal(new Dictionary<string, int> { ["childaaaaa"] = 1, [rootId] = 0 }, orgDeletions);
         Assert.Contains("nno-platform-doomed", Assert.Single(outbox, o => o.Kind == OutboxKinds.CliArchiveRepo).Payload, StringComparison.Ordinal);
         Assert.Contains(outbox, o => o.Kind == OutboxKinds.IamNotify && o.Payload.Contains("platform_deleted", StringComparison.Ordinal));
 

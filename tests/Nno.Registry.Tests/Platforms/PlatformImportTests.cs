@@ -60,6 +60,31 @@ public sealed class PlatformImportTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Import_ReplayedWithIdempotencyKey_ReturnsTheSamePlatformOnce()
+    {
+        using var op = _host.Operator();
+        async Task<HttpResponseMessage> SendAsync(string slug)
+        {
+            var request = new HttpRequestMessage(HttpMethod.Post, RegistryApi.Platforms)
+            {
+                Content = new StringContent(JsonSerializer.Serialize(new { name = "Once", slug, ownerUserId = "usr_once" }), System.Text.Encoding.UTF8, "application/json"),
+            };
+            request.Headers.Add("Idempotency-Key", "import-once-1");
+            return await op.SendAsync(request);
+        }
+
+        using var first = await SendAsync("once");
+        using var replay = await SendAsync("once");
+        var a = await first.ExpectAsync(HttpStatusCode.Created);
+        var b = await replay.ExpectAsync(HttpStatusCode.Created);
+        Assert.Equal(a.GetProperty("id").GetString(), b.GetProperty("id").GetString());
+        Assert.Equal(1, await _host.WithDbAsync(db => db.Platforms.CountAsync()));
+
+        using var otherBody = await SendAsync("twice");
+        await otherBody.ExpectErrorAsync(HttpStatusCode.Conflict, "CONFLICT");
+    }
+
+    [Fact]
     public async Task Import_ByUser_Is403()
     {
         using var user = _host.User("usr_bob");
