@@ -13,6 +13,7 @@ using Nno.Registry.Entities;
 using Nno.Registry.Iam;
 using Nno.Registry.Kv;
 using Nno.Registry.Lifecycle;
+using Nno.Registry.Objects;
 using Nno.Registry.Outbox;
 using Nno.Registry.Ownership;
 using Nno.Registry.Paging;
@@ -48,6 +49,7 @@ public static class RegistryService
         services.AddScoped<RegistryUnitOfWork>();
         services.AddScoped<PlatformLifecycle>();
         services.AddScoped<IamMemberships>();
+        services.AddRegistryObjects();
         services.Configure<RouteOptions>(options => options.SetParameterPolicy<PlatformIdRouteConstraint>(PlatformIdRouteConstraint.Name));
         services.AddTransient<IStartupFilter, MalformedPlatformIdStartupFilter>();
 
@@ -69,6 +71,7 @@ public static class RegistryService
         app.MapAudit();
         app.MapOwnershipTransfer();
         app.MapEntities();
+        app.MapRegistryObjects();
         return app;
     }
 }

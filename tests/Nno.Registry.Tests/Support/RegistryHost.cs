@@ -119,24 +119,6 @@ public sealed class RegistryHost : IAsyncDisposable
         return connection;
     }
 
-    /// <summary>Makes <paramref name="userId"/> an IAM user with <paramref name="role"/> on <paramref name="platformId"/> (IAM's own tables).</summary>
-    public void AddIamMember(string userId, string platformId, string role)
-    {
-        using var connection = new SqliteConnection($"Data Source={NnoDatabase.FilePath(Platform.DataDir, "iam")};Pooling=False");
-        connection.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = """
-            INSERT OR IGNORE INTO users (id, email, email_normalized, name, email_verified, role, created_at, updated_at)
-            VALUES ($id, $email, $email, $id, 1, 'user', 1, 1);
-            INSERT INTO platform_members (platform_id, user_id, role, added_by, created_at, updated_at) VALUES ($pid, $id, $role, 'test', 1, 1);
-            """;
-        command.Parameters.AddWithValue("$id", userId);
-        command.Parameters.AddWithValue("$email", userId + "@example.com");
-        command.Parameters.AddWithValue("$pid", platformId);
-        command.Parameters.AddWithValue("$role", role);
-        command.ExecuteNonQuery();
-    }
-
     /// <summary>
     /// A host with per-service builder and pipeline changes (fault injection, store wrappers), optionally on an existing
     /// data directory and clock (restart tests: stop the previous host with <see cref="TestPlatform.StopKeepingDataAsync"/>).
@@ -161,6 +143,24 @@ public sealed class RegistryHost : IAsyncDisposable
             dataDir: dataDir,
             time: time);
         return new RegistryHost(platform, logs);
+    }
+
+    /// <summary>Makes <paramref name="userId"/> an IAM user with <paramref name="role"/> on <paramref name="platformId"/> (IAM's own tables).</summary>
+    public void AddIamMember(string userId, string platformId, string role)
+    {
+        using var connection = new SqliteConnection($"Data Source={NnoDatabase.FilePath(Platform.DataDir, "iam")};Pooling=False");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = """
+            INSERT OR IGNORE INTO users (id, email, email_normalized, name, email_verified, role, created_at, updated_at)
+            VALUES ($id, $email, $email, $id, 1, 'user', 1, 1);
+            INSERT INTO platform_members (platform_id, user_id, role, added_by, created_at, updated_at) VALUES ($pid, $id, $role, 'test', 1, 1);
+            """;
+        command.Parameters.AddWithValue("$id", userId);
+        command.Parameters.AddWithValue("$email", userId + "@example.com");
+        command.Parameters.AddWithValue("$pid", platformId);
+        command.Parameters.AddWithValue("$role", role);
+        command.ExecuteNonQuery();
     }
 
     public async ValueTask DisposeAsync()
