@@ -19,6 +19,12 @@ public sealed class KvReconciliationOptions
     /// <summary>Minutes between two reconciliation passes (besides the one at start).</summary>
     [Range(1, 10_080)]
     public int KvReconcileMinutes { get; set; } = 10;
+
+    /// <summary>
+    /// False skips every pass (start and periodic), e.g. while another writer owns the KV: hosts whose tests write
+    /// statuses for platforms this Registry does not hold. The relay still writes every change. On by default.
+    /// </summary>
+    public bool KvReconcileEnabled { get; set; } = true;
 }
 
 /// <summary>What one reconciliation pass changed.</summary>
@@ -30,13 +36,22 @@ internal sealed record KvReconciliationResult(int Platforms, int Keys, int Writt
 /// Missing keys and keys whose metadata disagrees on status or version are rewritten from the platform's current row;
 /// keys with no platform are deleted. Memory stays at one page of each side.
 /// </summary>
-internal sealed partial class KvReconciler(IServiceScopeFactory scopes, IKeyValueStore store, ILogger<KvReconciler> logger)
+internal sealed partial class KvReconciler(
+    IServiceScopeFactory scopes,
+    IKeyValueStore store,
+    Microsoft.Extensions.Options.IOptions<KvReconciliationOptions> options,
+    ILogger<KvReconciler> logger)
 {
     public const int PlatformPage = 500;
     public const int KeyPage = 1000;
 
     public async Task<KvReconciliationResult> RunAsync(CancellationToken cancellationToken)
     {
+        if (!options.Value.KvReconcileEnabled)
+        {
+            return new KvReconciliationResult(0, 0, 0, 0);
+        }
+
         var kv = PlatformStatusKvWriter.Namespace(store);
         int platforms = 0, keys = 0, written = 0, deleted = 0;
         await using var platformRows = PlatformsAsync(cancellationToken).GetAsyncEnumerator(cancellationToken);

@@ -90,6 +90,8 @@ public sealed class GatewayPlatform : IAsyncDisposable
             ["Logging:LogLevel:Default"] = "Information",
             ["AUTH_API_KEY"] = StaticKey,
             ["AUTH_API_KEY_NEXT"] = NextStaticKey,
+            // Tests write PLATFORM_STATUS keys for platforms the Registry does not hold; its reconciliation would delete them.
+            ["Registry:Workers:KvReconcileEnabled"] = "false",
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {

@@ -85,6 +85,21 @@ public sealed class PlatformStatusKvTests
     }
 
     [Fact]
+    public async Task ReconciliationSwitchedOff_LeavesForeignKeys_ButTheRelayStillWritesChanges()
+    {
+        await using var host = await RegistryHost.StartWithAsync(new Dictionary<string, string?> { ["Registry:Workers:KvReconcileEnabled"] = "false" });
+        await host.Kv().PutAsync("platform:xxxxxxxxxx", Encoding.UTF8.GetBytes("suspended"));
+        var pid = (await host.ImportAsync("no-reconcile")).GetProperty("id").GetString()!;
+        await host.AdvanceUntilAsync(() => KvMatchesAsync(host, pid), TimeSpan.FromSeconds(1), "the relay's KV write");
+
+        var log = host.Services.GetRequiredService<JobRunLog>();
+        var passes = log.Passes(KvReconciliationJob.Name);
+        host.Time.Advance(TimeSpan.FromMinutes(11));
+        await log.WaitForPassAsync(KvReconciliationJob.Name, passes).WaitAsync(TimeSpan.FromSeconds(15));
+        Assert.Equal("suspended", Encoding.UTF8.GetString((await host.Kv().GetAsync("platform:xxxxxxxxxx"))!.Value.Span));
+    }
+
+    [Fact]
     public async Task Readiness_NamesTheRelayAndTheKv()
     {
         await using var host = await RegistryHost.StartAsync();
