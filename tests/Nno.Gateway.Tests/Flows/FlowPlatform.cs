@@ -63,7 +63,8 @@ public sealed partial class FlowPlatform : IAsyncDisposable
     /// so a scan of <see cref="Logs"/> sees every line production would write and more of NNO's own.
     /// </summary>
     /// <param name="extraSettings">Configuration on top of the flow settings (log levels of a scan, for example).</param>
-    public static async Task<FlowPlatform> StartAsync(IDictionary<string, string?>? extraSettings = null)
+    /// <param name="extraServices">Real services to run besides IAM, the gateway and the recorded upstream (the Registry, say).</param>
+    public static async Task<FlowPlatform> StartAsync(IDictionary<string, string?>? extraSettings = null, IReadOnlyCollection<string>? extraServices = null)
     {
         var recorder = new UpstreamRecorder();
         var logs = new LogSink();
@@ -81,7 +82,7 @@ public sealed partial class FlowPlatform : IAsyncDisposable
         }
 
         var platform = await TestPlatform.StartAsync(
-            [NnoServices.Iam, ObservedUpstream, NnoServices.Gateway],
+            [NnoServices.Iam, ObservedUpstream, NnoServices.Gateway, .. extraServices ?? []],
             settings,
             configureBuilder: (name, builder) =>
             {
