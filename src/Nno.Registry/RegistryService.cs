@@ -60,6 +60,9 @@ public static class RegistryService
         services.AddRegistryOutbox();
         services.AddRegistryPlatformStatusKv();
         services.AddRegistryIamSenders();
+
+        // The lifecycle sweep (period end, cancelled retention, purge, transfer expiry) and the audit retention (§4.6).
+        services.AddRegistryLifecycleSweep();
         return builder;
     }
 

@@ -11,6 +11,9 @@ internal static class LifecycleActions
     public const string Resume = "resume";
     public const string Delete = "delete";
 
+    /// <summary>The system's move of a pending cancellation to <c>cancelled</c> once <c>cancel_effective_at</c> passed (lifecycle sweep; no route).</summary>
+    public const string PeriodEnd = "period_end";
+
     public static IReadOnlyList<string> All { get; } = [Suspend, Restore, Cancel, Resume, Delete];
 
     /// <summary>The statuses <paramref name="action"/> may start from (delete from pending/provisioning only after a failed or unstarted onboarding).</summary>
@@ -20,6 +23,7 @@ internal static class LifecycleActions
         Restore => [PlatformStatuses.Suspended],
         Cancel => [PlatformStatuses.Active, PlatformStatuses.Suspended],
         Resume => [PlatformStatuses.PendingCancellation],
+        PeriodEnd => [PlatformStatuses.PendingCancellation],
         Delete => [PlatformStatuses.PendingCancellation, PlatformStatuses.Cancelled, PlatformStatuses.Pending, PlatformStatuses.Provisioning],
         _ => [],
     };

@@ -18,11 +18,20 @@ namespace Nno.Registry.Lifecycle;
 internal sealed class PlatformLifecycle(RegistryUnitOfWork uow)
 {
     /// <summary>Applies <paramref name="action"/> to the granted platform and returns the platform as committed.</summary>
-    public async Task<PlatformRecord> ApplyAsync(PlatformGrant grant, string action, string? reason, CancellationToken cancellationToken)
+    public Task<PlatformRecord> ApplyAsync(PlatformGrant grant, string action, string? reason, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(grant);
+        return ApplyAsync(grant.Platform.Id, action, reason, LifecycleActor.Of(grant.Caller), cancellationToken);
+    }
+
+    /// <summary>
+    /// Applies <paramref name="action"/> to platform <paramref name="pid"/> for <paramref name="actor"/> (the routes' caller
+    /// or a system sweep) and returns the platform as committed. One call per unit of work.
+    /// </summary>
+    public async Task<PlatformRecord> ApplyAsync(string pid, string action, string? reason, LifecycleActor actor, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(actor);
         var db = uow.Db;
-        var pid = grant.Platform.Id;
         await uow.BeginAsync(cancellationToken);
         var current = await db.Platforms.AsNoTracking().FirstAsync(p => p.Id == pid, cancellationToken);
         var from = current.Status;
@@ -50,6 +59,14 @@ internal sealed class PlatformLifecycle(RegistryUnitOfWork uow)
                 break;
             case LifecycleActions.Cancel:
                 (to, notifyKind, auditAction) = (PlatformStatuses.PendingCancellation, "cancellation_scheduled", "platform.cancellation_scheduled");
+                break;
+            case LifecycleActions.PeriodEnd:
+                if (current.CancelEffectiveAt is not { } due || due > now)
+                {
+                    throw InvalidTransition(from, action, "The cancellation has not taken effect yet.");
+                }
+
+                (to, notifyKind, auditAction) = (PlatformStatuses.Cancelled, "platform_cancelled", "platform.cancelled");
                 break;
             case LifecycleActions.Resume:
                 if (current.CancelEffectiveAt is { } effective && effective <= now)
@@ -85,7 +102,6 @@ internal sealed class PlatformLifecycle(RegistryUnitOfWork uow)
                 throw new ArgumentOutOfRangeException(nameof(action), action, "Unknown lifecycle action.");
         }
 
-        var actor = grant.Caller;
         var subscribed = current.HasSubscription;
         var updated = await db.Platforms.Where(p => p.Id == pid && p.Status == from).ExecuteUpdateAsync(s =>
         {
@@ -122,7 +138,16 @@ internal sealed class PlatformLifecycle(RegistryUnitOfWork uow)
         }
 
         var lifecycleEvent = uow.AddLifecycleEvent(pid, EventOf(action), from, to, reason, actor.ActorType, actor.ActorId, actor.RequestId);
-        uow.AddAudit(actor, auditAction, pid, "platform", pid, new { fromStatus = from, toStatus = to, reason });
+        var auditDetails = new { fromStatus = from, toStatus = to, reason };
+        if (actor.Caller is { } caller)
+        {
+            uow.AddAudit(caller, auditAction, pid, "platform", pid, auditDetails);
+        }
+        else
+        {
+            uow.AddSystemAudit(actor.ActorId, auditAction, pid, "platform", pid, auditDetails);
+        }
+
         uow.AddOutbox(OutboxKinds.KvPlatformStatus, pid, pid, new { platformId = pid });
         uow.AddOutbox(OutboxKinds.IamNotify, pid, pid, new
         {
@@ -163,6 +188,7 @@ internal sealed class PlatformLifecycle(RegistryUnitOfWork uow)
         LifecycleActions.Restore => LifecycleEvents.Restore,
         LifecycleActions.Cancel => LifecycleEvents.Cancel,
         LifecycleActions.Resume => LifecycleEvents.Resume,
+        LifecycleActions.PeriodEnd => LifecycleEvents.PeriodEnd,
         _ => LifecycleEvents.Delete,
     };
 

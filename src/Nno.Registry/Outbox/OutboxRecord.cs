@@ -73,5 +73,7 @@ internal sealed class OutboxRecordConfiguration : IEntityTypeConfiguration<Outbo
         builder.HasIndex(o => o.NextAttemptAt).HasFilter("completed_at IS NULL").HasDatabaseName("ix_outbox_next_attempt_at_pending");
         // The purge of completed rows after 7 days reads a range of this.
         builder.HasIndex(o => o.CompletedAt).HasFilter("completed_at IS NOT NULL").HasDatabaseName("ix_outbox_completed_at_done");
+        // The lifecycle sweep's purge reads a deleted platform's deprovision and IAM removal rows.
+        builder.HasIndex(o => new { o.PlatformId, o.Kind }).HasDatabaseName("ix_outbox_platform_id_kind");
     }
 }

@@ -100,5 +100,8 @@ internal sealed class PlatformRecordConfiguration : IEntityTypeConfiguration<Pla
         builder.HasIndex(p => new { p.OwnerUserId, p.CreatedAt, p.Id });
         builder.HasIndex(p => new { p.Status, p.CreatedAt, p.Id });
         builder.HasIndex(p => new { p.Status, p.CancelEffectiveAt });
+        // The lifecycle sweep: deleted platforms still to purge, and pending ownership transfers by expiry.
+        builder.HasIndex(p => new { p.Status, p.DeletedAt }).HasFilter("purged_at IS NULL").HasDatabaseName("ix_platforms_status_deleted_at_unpurged");
+        builder.HasIndex(p => p.TransferExpiresAt).HasFilter("pending_owner_user_id IS NOT NULL").HasDatabaseName("ix_platforms_transfer_expires_at_pending");
     }
 }

@@ -732,6 +732,9 @@ namespace Nno.Registry.Data.Migrations
                         .HasDatabaseName("ix_outbox_next_attempt_at_pending")
                         .HasFilter("completed_at IS NULL");
 
+                    b.HasIndex("PlatformId", "Kind")
+                        .HasDatabaseName("ix_outbox_platform_id_kind");
+
                     b.ToTable("outbox", null, t =>
                         {
                             t.HasCheckConstraint("ck_outbox_kind", "kind IN ('kv.platform_status', 'iam.create_org', 'iam.update_org', 'iam.delete_org', 'iam.put_platform_member', 'iam.transfer_owner', 'iam.remove_platform', 'iam.notify', 'billing.cancel', 'provisioning.activate_stack', 'provisioning.deactivate_stack', 'provisioning.activate_feature', 'provisioning.deactivate_feature', 'provisioning.add_custom_domain', 'provisioning.remove_custom_domain', 'provisioning.deprovision', 'cli.archive_repo')");
@@ -866,11 +869,19 @@ namespace Nno.Registry.Data.Migrations
                         .HasDatabaseName("ux_platforms_slug_live")
                         .HasFilter("deleted_at IS NULL");
 
+                    b.HasIndex("TransferExpiresAt")
+                        .HasDatabaseName("ix_platforms_transfer_expires_at_pending")
+                        .HasFilter("pending_owner_user_id IS NOT NULL");
+
                     b.HasIndex("CreatedAt", "Id")
                         .HasDatabaseName("ix_platforms_created_at_id");
 
                     b.HasIndex("Status", "CancelEffectiveAt")
                         .HasDatabaseName("ix_platforms_status_cancel_effective_at");
+
+                    b.HasIndex("Status", "DeletedAt")
+                        .HasDatabaseName("ix_platforms_status_deleted_at_unpurged")
+                        .HasFilter("purged_at IS NULL");
 
                     b.HasIndex("OwnerUserId", "CreatedAt", "Id")
                         .HasDatabaseName("ix_platforms_owner_user_id_created_at_id");
