@@ -16,12 +16,12 @@ public sealed class LifecycleSweepOptions
 {
     public const string Section = "Registry:Workers";
 
-    /// <summary>Seconds between two lifecycle sweeps (period end, cancelled retention, purge, transfer expiry).</summary>
-    [Range(1, 31_536_000)]
+    /// <summary>Seconds between two lifecycle sweeps (period end, cancelled retention, purge, transfer expiry); at most 30 days (timer limit).</summary>
+    [Range(1, 2_592_000)]
     public int LifecycleSweepSeconds { get; set; } = 60;
 
-    /// <summary>Hours between two audit retention passes (daily by default).</summary>
-    [Range(1, 8_760)]
+    /// <summary>Hours between two audit retention passes (daily by default; at most 30 days).</summary>
+    [Range(1, 720)]
     public int AuditRetentionHours { get; set; } = 24;
 }
 

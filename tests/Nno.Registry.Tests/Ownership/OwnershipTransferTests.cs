@@ -15,8 +15,8 @@ public sealed class OwnershipTransferTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         // The lifecycle sweep would clear an expired transfer within a minute (then accept is 404); these tests see the
-        // route's own expiry check, so the sweep waits a year here (its expiry is tested in Lifecycle/SweepTests).
-        _host = await RegistryHost.StartAsync(new Dictionary<string, string?> { ["Registry:Workers:LifecycleSweepSeconds"] = "31536000" });
+        // route's own expiry check, so the sweep waits 30 days here (its expiry is tested in Lifecycle/SweepTests).
+        _host = await RegistryHost.StartAsync(new Dictionary<string, string?> { ["Registry:Workers:LifecycleSweepSeconds"] = "2592000" });
         _pid = (await _host.ImportAsync("handover", owner: "usr_old")).GetProperty("id").GetString()!;
         _host.AddIamMember("usr_old", _pid, "owner");
         _host.AddIamMember("usr_new", _pid, "member");
