@@ -10,7 +10,8 @@ using Nno.Registry.Platforms;
 namespace Nno.Registry.Lifecycle;
 
 /// <summary>
-/// The platform state machine of registry.md §4.1 for suspend, restore, cancel, resume and delete. Each transition is one
+/// The platform state machine of registry.md §4.1 for suspend, restore, cancel, resume, delete and the system's period_end
+/// (the routes and the lifecycle sweep share it). Each transition is one
 /// transaction: a conditional <c>UPDATE … WHERE id = @id AND status = @from</c> (0 rows → 409 <c>INVALID_TRANSITION</c>,
 /// so concurrent transitions have exactly one winner), a lifecycle event, an audit entry, and outbox rows
 /// (<c>kv.platform_status</c>, <c>iam.notify</c> for the owners, and the action's own effects).
