@@ -105,6 +105,14 @@ internal sealed class CreateOrgSender(IamClient iam, RegistryDbContext db, TimeP
             return OutboxSendResult.Retry("waiting for the organization of a deleted entity with this slug to be deleted");
         }
 
+        // The platform's owner row goes first: IAM makes an organization's owner a platform member, so an owner who
+        // arrived that way would read as "member" (read-only) until the owner row followed it.
+        if (await db.Outbox.AnyAsync(o => o.CompletedAt == null && o.PlatformId == row.PlatformId
+                && (o.Kind == OutboxKinds.IamPutPlatformMember || o.Kind == OutboxKinds.IamTransferOwner), cancellationToken))
+        {
+            return OutboxSendResult.Retry("waiting for the platform's owner membership");
+        }
+
         string? parentOrgId = null;
         if (entity.ParentId is { } parentId)
         {

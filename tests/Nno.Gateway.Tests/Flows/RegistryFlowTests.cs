@@ -16,6 +16,7 @@ namespace Nno.Gateway.Tests.Flows;
 public sealed class RegistryFlowTests : IAsyncLifetime
 {
     private FlowPlatform _p = null!;
+    private string _lastBody = "";
 
     public async Task InitializeAsync() => _p = await FlowPlatform.StartAsync(extraServices: [NnoServices.Registry]);
 
@@ -55,6 +56,7 @@ public sealed class RegistryFlowTests : IAsyncLifetime
         var body = await response.Content.ReadAsStringAsync();
         var code = body.Length > 0 && JsonDocument.Parse(body).RootElement.TryGetProperty("error", out var error) ? error.GetProperty("code").GetString() : null;
         var line = await AccessLogs.ForAsync(_p.Logs, requestId);
+        _lastBody = body;
         return (response.StatusCode, code, line.Field("upstreamStatus") is not null);
     }
 
@@ -71,7 +73,7 @@ public sealed class RegistryFlowTests : IAsyncLifetime
             return list.StatusCode == HttpStatusCode.OK && (await list.AssertStatusAsync(HttpStatusCode.OK)).GetProperty("data").EnumerateArray().Any(p => p.GetProperty("id").GetString() == pid);
         }, "the owner's membership");
         var created = await CreateEntityAsync(pid, owner.Token, "first");
-        Assert.Equal((HttpStatusCode.Created, (string?)null, true), created);
+        Assert.True(created == (HttpStatusCode.Created, null, true), $"first tenant: {created} {_lastBody}");
 
         using (var suspended = await AsOperator(HttpMethod.Post, $"/api/v1/platforms/{pid}/suspend", new { reason = "unpaid invoice" }))
         {
