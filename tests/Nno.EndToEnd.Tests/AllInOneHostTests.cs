@@ -31,8 +31,21 @@ public sealed class AllInOneHostTests
             Assert.Equal("local", body.RootElement.GetProperty("environment").GetString());
             Assert.True(response.Headers.Contains("X-Request-Id"));
 
-            using var openApi = await http.GetAsync(new Uri(host.Url(service.Name), "openapi/v1.json"));
-            Assert.Equal(HttpStatusCode.OK, openApi.StatusCode);
+            HttpResponseMessage openApi;
+            try
+            {
+                openApi = await http.GetAsync(new Uri(host.Url(service.Name), "openapi/v1.json"));
+            }
+            catch (HttpRequestException ex)
+            {
+                // A reset here means the host aborted the request or exited: its own output says why.
+                throw new Xunit.Sdk.XunitException($"GET {service.Name} /openapi/v1.json failed: {ex.Message}\nstderr:\n{host.Stderr}");
+            }
+
+            using (openApi)
+            {
+                Assert.Equal(HttpStatusCode.OK, openApi.StatusCode);
+            }
         }
 
         // The banner names every service's address; starting cold takes a few seconds, not tens.
