@@ -1,6 +1,5 @@
-using System.Globalization;
-using System.Text;
 using Microsoft.EntityFrameworkCore;
+using Nno.ServiceDefaults.Data;
 using Nno.Iam.ApiKeys;
 using Nno.Iam.Audit;
 using Nno.Iam.Bootstrap;
@@ -85,51 +84,6 @@ internal sealed class IamDbContext(DbContextOptions<IamDbContext> options) : DbC
         modelBuilder.ApplyConfiguration(new BootstrapStateRecordConfiguration());
         modelBuilder.AddNnoIdempotency();
         modelBuilder.AddNnoJobLeases();
-        ApplySnakeCaseNames(modelBuilder);
-    }
-
-    /// <summary>Columns, keys and indexes named the way iam.md §2 writes them (PostgreSQL-friendly, no quoting needed).</summary>
-    private static void ApplySnakeCaseNames(ModelBuilder modelBuilder)
-    {
-        foreach (var entity in modelBuilder.Model.GetEntityTypes())
-        {
-            var table = entity.GetTableName()!;
-            foreach (var property in entity.GetProperties())
-            {
-                property.SetColumnName(ToSnakeCase(property.Name));
-            }
-
-            foreach (var key in entity.GetKeys())
-            {
-                key.SetName("pk_" + table);
-            }
-
-            foreach (var index in entity.GetIndexes())
-            {
-                index.SetDatabaseName((index.IsUnique ? "ux_" : "ix_") + table + "_" + string.Join("_", index.Properties.Select(p => ToSnakeCase(p.Name))));
-            }
-
-            foreach (var foreignKey in entity.GetForeignKeys())
-            {
-                foreignKey.SetConstraintName("fk_" + table + "_" + foreignKey.PrincipalEntityType.GetTableName() + "_" + string.Join("_", foreignKey.Properties.Select(p => ToSnakeCase(p.Name))));
-            }
-        }
-    }
-
-    internal static string ToSnakeCase(string name)
-    {
-        var builder = new StringBuilder(name.Length + 8);
-        for (var i = 0; i < name.Length; i++)
-        {
-            var c = name[i];
-            if (char.IsUpper(c) && i > 0)
-            {
-                builder.Append('_');
-            }
-
-            builder.Append(char.ToLower(c, CultureInfo.InvariantCulture));
-        }
-
-        return builder.ToString();
+        modelBuilder.ApplySnakeCaseNames();
     }
 }

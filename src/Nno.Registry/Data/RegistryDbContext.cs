@@ -78,7 +78,7 @@ public sealed class RegistryDbContext(DbContextOptions<RegistryDbContext> option
         modelBuilder.ApplyConfiguration(new OnboardingSessionRecordConfiguration());
         modelBuilder.AddNnoIdempotency();
         modelBuilder.AddNnoJobLeases();
-        ModelConventions.ApplySnakeCaseNames(modelBuilder);
+        modelBuilder.ApplySnakeCaseNames();
     }
 }
 
