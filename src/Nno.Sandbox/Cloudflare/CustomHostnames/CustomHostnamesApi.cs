@@ -1,0 +1,10 @@
+namespace Nno.Sandbox.Cloudflare.CustomHostnames;
+
+internal static class CustomHostnamesApi
+{
+    public static CloudflareArea Area { get; } = new()
+    {
+        Name = "CustomHostnamesApi",
+        Map = _ => { },
+    };
+}
