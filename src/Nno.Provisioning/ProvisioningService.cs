@@ -26,6 +26,9 @@ public static class ProvisioningService
     /// <summary>The module the host builds into its own application.</summary>
     public static NnoServiceModule Module { get; } = new(NnoServices.ProvisioningInfo, b => b.AddProvisioning(), a => a.MapProvisioning());
 
+    /// <summary>Batches of <c>provision-queue</c> handled at once.</summary>
+    public const int ProvisionConsumerConcurrency = 8;
+
     public static IHostApplicationBuilder AddProvisioning(this IHostApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
@@ -36,6 +39,15 @@ public static class ProvisioningService
         // Embedded KV namespaces and queues (Redis/RabbitMQ in distributed mode, same interfaces); provision-queue and
         // provision-dlq are preset from provisioning.md §4.4 in Nno:Storage.
         services.AddNnoEmbeddedStorage();
+        // A job holds its batch while it runs: several batches at once, so one long job never stalls the queue (the
+        // global limit, counted from leases, bounds the real work).
+        services.PostConfigure<NnoStorageOptions>(o =>
+        {
+            if (o.Queues.TryGetValue(QueueNames.Provision, out var queue) && queue.MaxConcurrency < ProvisionConsumerConcurrency)
+            {
+                queue.MaxConcurrency = ProvisionConsumerConcurrency;
+            }
+        });
         services.TryAddSingleton<IIdGenerator>(RandomIdGenerator.Instance);
         services.TryAddSingleton(sp =>
         {
