@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Hosting;
+using Nno.Provisioning.Cloudflare;
 using Nno.Provisioning.Data;
 using Nno.Core.Services;
 using Nno.ServiceDefaults.Data;
@@ -23,6 +24,7 @@ public static class ProvisioningService
         builder.Services.AddNnoIdempotency<ProvisioningDbContext>();
         // Embedded KV namespaces and queues (Redis/RabbitMQ in distributed mode, same interfaces).
         builder.Services.AddNnoEmbeddedStorage();
+        builder.Services.AddCloudflare();
         return builder;
     }
 
