@@ -8,6 +8,7 @@ using Nno.Core.Ids;
 using Nno.Core.Naming;
 using Nno.Core.Services;
 using Nno.Provisioning.Api;
+using Nno.Provisioning.Cloudflare;
 using Nno.Provisioning.Data;
 using Nno.Provisioning.Jobs;
 using Nno.Provisioning.Outbox;
@@ -48,6 +49,8 @@ public static class ProvisioningService
                 queue.MaxConcurrency = ProvisionConsumerConcurrency;
             }
         });
+        // The Cloudflare client, request budget, R2 bulk deleter, bundles and D1 migrations (provisioning.md §5, §4.6, §4.7).
+        services.AddCloudflare();
         services.TryAddSingleton<IIdGenerator>(RandomIdGenerator.Instance);
         services.TryAddSingleton(sp =>
         {
