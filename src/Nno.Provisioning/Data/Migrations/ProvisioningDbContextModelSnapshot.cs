@@ -16,6 +16,558 @@ namespace Nno.Provisioning.Data.Migrations
 #pragma warning disable 612, 618
             modelBuilder.HasAnnotation("ProductVersion", "10.0.15");
 
+            modelBuilder.Entity("Nno.Provisioning.Data.CfResourceRecord", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("id");
+
+                    b.Property<string>("CfId")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("cf_id");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("CreatedByJobId")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("created_by_job_id");
+
+                    b.Property<string>("CustomDomainId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("custom_domain_id");
+
+                    b.Property<long?>("DeletedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("deleted_at");
+
+                    b.Property<string>("DeletedByJobId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("deleted_by_job_id");
+
+                    b.Property<string>("Environment")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("environment");
+
+                    b.Property<string>("FeatureId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("feature_id");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("kind");
+
+                    b.Property<string>("MetaJson")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("meta_json");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("name");
+
+                    b.Property<string>("PlatformId")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("platform_id");
+
+                    b.Property<string>("RegistryId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("registry_id");
+
+                    b.Property<string>("SslStatus")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("ssl_status");
+
+                    b.Property<string>("StackId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("stack_id");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("status");
+
+                    b.Property<long>("UpdatedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("updated_at");
+
+                    b.HasKey("Id")
+                        .HasName("pk_cf_resources");
+
+                    b.HasIndex("Kind", "Name")
+                        .IsUnique()
+                        .HasDatabaseName("ux_cf_resources_kind_name_active")
+                        .HasFilter("status = 'active'");
+
+                    b.HasIndex("Kind", "SslStatus")
+                        .HasDatabaseName("ix_cf_resources_kind_ssl_status");
+
+                    b.HasIndex("PlatformId", "Environment", "Status")
+                        .HasDatabaseName("ix_cf_resources_platform_id_environment_status");
+
+                    b.ToTable("cf_resources", null, t =>
+                        {
+                            t.HasCheckConstraint("ck_cf_resources_kind", "kind IN ('d1', 'worker', 'worker_secret', 'r2', 'kv', 'queue', 'pages_project', 'pages_domain', 'custom_hostname', 'worker_route')");
+
+                            t.HasCheckConstraint("ck_cf_resources_status", "status IN ('active', 'deleted')");
+                        });
+                });
+
+            modelBuilder.Entity("Nno.Provisioning.Data.DeadLetterRecord", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("id");
+
+                    b.Property<int>("Attempts")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("attempts");
+
+                    b.Property<long>("DeadLetteredAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("dead_lettered_at");
+
+                    b.Property<string>("JobId")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("job_id");
+
+                    b.Property<string>("LastError")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("last_error");
+
+                    b.Property<string>("MessageJson")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("message_json");
+
+                    b.Property<string>("Phase")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("phase");
+
+                    b.Property<long?>("ReplayedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("replayed_at");
+
+                    b.Property<string>("ReplayedBy")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("replayed_by");
+
+                    b.Property<int>("RunNumber")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("run_number");
+
+                    b.HasKey("Id")
+                        .HasName("pk_dead_letters");
+
+                    b.HasIndex("DeadLetteredAt", "Id")
+                        .IsDescending()
+                        .HasDatabaseName("ix_dead_letters_dead_lettered_at_id_desc");
+
+                    b.HasIndex("JobId", "RunNumber", "Phase")
+                        .IsUnique()
+                        .HasDatabaseName("ux_dead_letters_job_id_run_number_phase");
+
+                    b.ToTable("dead_letters", null, t =>
+                        {
+                            t.HasCheckConstraint("ck_dead_letters_phase", "phase IN ('forward', 'rollback')");
+                        });
+                });
+
+            modelBuilder.Entity("Nno.Provisioning.Data.FeatureUsageRecord", b =>
+                {
+                    b.Property<string>("PlatformId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("platform_id");
+
+                    b.Property<string>("Environment")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("environment");
+
+                    b.Property<string>("StackId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("stack_id");
+
+                    b.Property<string>("FeatureId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("feature_id");
+
+                    b.Property<string>("EntityId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("entity_id");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("FeatureVersion")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("feature_version");
+
+                    b.Property<string>("JobId")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("job_id");
+
+                    b.HasKey("PlatformId", "Environment", "StackId", "FeatureId", "EntityId")
+                        .HasName("pk_feature_usages");
+
+                    b.ToTable("feature_usages", (string)null);
+                });
+
+            modelBuilder.Entity("Nno.Provisioning.Data.ProvisionJobRecord", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("id");
+
+                    b.Property<int>("Attempts")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("attempts");
+
+                    b.Property<long?>("CompletedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("completed_at");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("CustomDomainId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("custom_domain_id");
+
+                    b.Property<int>("Deferrals")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("deferrals");
+
+                    b.Property<bool>("EnqueuePending")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("enqueue_pending");
+
+                    b.Property<string>("EntityId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("entity_id");
+
+                    b.Property<string>("Environment")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("environment");
+
+                    b.Property<string>("ErrorCode")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("error_code");
+
+                    b.Property<string>("ErrorMessage")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("error_message");
+
+                    b.Property<string>("ErrorStep")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("error_step");
+
+                    b.Property<string>("FeatureId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("feature_id");
+
+                    b.Property<string>("FeatureVersion")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("feature_version");
+
+                    b.Property<string>("IdempotencyKey")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("idempotency_key");
+
+                    b.Property<bool>("Irreversible")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("irreversible");
+
+                    b.Property<long?>("LeaseExpiresAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("lease_expires_at");
+
+                    b.Property<string>("LeaseOwner")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("lease_owner");
+
+                    b.Property<long>("NextRunAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("next_run_at");
+
+                    b.Property<string>("PayloadJson")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("payload_json");
+
+                    b.Property<string>("Phase")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("phase");
+
+                    b.Property<string>("PlatformId")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("platform_id");
+
+                    b.Property<string>("QueueKey")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("queue_key");
+
+                    b.Property<int>("QueuedReportedRun")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("queued_reported_run");
+
+                    b.Property<string>("RequestHash")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("request_hash");
+
+                    b.Property<string>("RequestId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("request_id");
+
+                    b.Property<string>("RequestedBy")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("requested_by");
+
+                    b.Property<int>("RunNumber")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("run_number");
+
+                    b.Property<int>("RunningReportedRun")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("running_reported_run");
+
+                    b.Property<string>("StackId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("stack_id");
+
+                    b.Property<long?>("StartedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("started_at");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("status");
+
+                    b.Property<string>("TargetKey")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("target_key");
+
+                    b.Property<string>("Type")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("type");
+
+                    b.Property<long>("UpdatedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("updated_at");
+
+                    b.HasKey("Id")
+                        .HasName("pk_provision_jobs");
+
+                    b.HasIndex("UpdatedAt")
+                        .HasDatabaseName("ix_provision_jobs_enqueue_pending")
+                        .HasFilter("enqueue_pending = 1");
+
+                    b.HasIndex("CreatedAt", "Id")
+                        .IsDescending()
+                        .HasDatabaseName("ix_provision_jobs_created_at_id_desc");
+
+                    b.HasIndex("RequestedBy", "IdempotencyKey")
+                        .IsUnique()
+                        .HasDatabaseName("ux_provision_jobs_requested_by_idempotency_key")
+                        .HasFilter("idempotency_key IS NOT NULL");
+
+                    b.HasIndex("Status", "LeaseExpiresAt")
+                        .HasDatabaseName("ix_provision_jobs_status_lease_expires_at");
+
+                    b.HasIndex("Status", "NextRunAt")
+                        .HasDatabaseName("ix_provision_jobs_status_next_run_at");
+
+                    b.HasIndex("TargetKey", "Status")
+                        .HasDatabaseName("ix_provision_jobs_target_key_status");
+
+                    b.HasIndex("PlatformId", "CreatedAt", "Id")
+                        .IsDescending(false, true, true)
+                        .HasDatabaseName("ix_provision_jobs_platform_id_created_at_id_desc");
+
+                    b.HasIndex("PlatformId", "Status", "CreatedAt")
+                        .HasDatabaseName("ix_provision_jobs_platform_id_status_created_at");
+
+                    b.HasIndex("QueueKey", "Status", "CreatedAt")
+                        .HasDatabaseName("ix_provision_jobs_queue_key_status_created_at");
+
+                    b.ToTable("provision_jobs", null, t =>
+                        {
+                            t.HasCheckConstraint("ck_provision_jobs_environment", "environment IS NULL OR environment IN ('dev', 'stg', 'prod')");
+
+                            t.HasCheckConstraint("ck_provision_jobs_phase", "phase IN ('forward', 'rollback')");
+
+                            t.HasCheckConstraint("ck_provision_jobs_status", "status IN ('PENDING', 'QUEUED', 'RUNNING', 'COMPLETED', 'FAILED', 'ROLLING_BACK', 'ROLLED_BACK', 'ROLLBACK_FAILED')");
+
+                            t.HasCheckConstraint("ck_provision_jobs_type", "type IN ('PROVISION_PLATFORM', 'DEPROVISION_PLATFORM', 'REDEPLOY_AUTH_WORKER', 'ACTIVATE_FEATURE', 'DEACTIVATE_FEATURE', 'ACTIVATE_STACK', 'DEACTIVATE_STACK', 'ADD_CUSTOM_DOMAIN', 'REMOVE_CUSTOM_DOMAIN')");
+                        });
+                });
+
+            modelBuilder.Entity("Nno.Provisioning.Data.ProvisionStepRecord", b =>
+                {
+                    b.Property<string>("JobId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("job_id");
+
+                    b.Property<int>("Seq")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("seq");
+
+                    b.Property<int>("Attempts")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("attempts");
+
+                    b.Property<string>("CfId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("cf_id");
+
+                    b.Property<long?>("CompletedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("completed_at");
+
+                    b.Property<int>("CreateAttempts")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("create_attempts");
+
+                    b.Property<bool>("CreatedByJob")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("created_by_job");
+
+                    b.Property<string>("ErrorCode")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("error_code");
+
+                    b.Property<string>("ErrorMessage")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("error_message");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("name");
+
+                    b.Property<string>("OutputJson")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("output_json");
+
+                    b.Property<string>("ResourceKind")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("resource_kind");
+
+                    b.Property<string>("ResourceName")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("resource_name");
+
+                    b.Property<long?>("StartedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("started_at");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("status");
+
+                    b.Property<long?>("UndoneAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("undone_at");
+
+                    b.HasKey("JobId", "Seq")
+                        .HasName("pk_provision_steps");
+
+                    b.HasIndex("JobId", "Name")
+                        .IsUnique()
+                        .HasDatabaseName("ux_provision_steps_job_id_name");
+
+                    b.ToTable("provision_steps", null, t =>
+                        {
+                            t.HasCheckConstraint("ck_provision_steps_resource_kind", "resource_kind IS NULL OR resource_kind IN ('d1', 'worker', 'worker_secret', 'r2', 'kv', 'queue', 'pages_project', 'pages_domain', 'custom_hostname', 'worker_route')");
+
+                            t.HasCheckConstraint("ck_provision_steps_status", "status IN ('PENDING', 'RUNNING', 'COMPLETED', 'SKIPPED', 'FAILED', 'UNDOING', 'UNDONE', 'UNDO_FAILED')");
+                        });
+                });
+
+            modelBuilder.Entity("Nno.Provisioning.Data.RegistryOutboxRecord", b =>
+                {
+                    b.Property<long>("Seq")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("seq");
+
+                    b.Property<bool>("Alerted")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("alerted");
+
+                    b.Property<int>("Attempts")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("attempts");
+
+                    b.Property<string>("BodyJson")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("body_json");
+
+                    b.Property<string>("CaptureLedgerId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("capture_ledger_id");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("LastError")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("last_error");
+
+                    b.Property<string>("Method")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("method");
+
+                    b.Property<long>("NextAttemptAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("next_attempt_at");
+
+                    b.Property<string>("PathTemplate")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("path_template");
+
+                    b.Property<string>("PlatformId")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("platform_id");
+
+                    b.Property<long?>("SentAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("sent_at");
+
+                    b.HasKey("Seq")
+                        .HasName("pk_registry_outbox");
+
+                    b.HasIndex("SentAt", "PlatformId", "Seq")
+                        .HasDatabaseName("ix_registry_outbox_sent_at_platform_id_seq");
+
+                    b.ToTable("registry_outbox", (string)null);
+                });
+
             modelBuilder.Entity("Nno.ServiceDefaults.Idempotency.IdempotencyRecord", b =>
                 {
                     b.Property<string>("Principal")
@@ -75,6 +627,43 @@ namespace Nno.Provisioning.Data.Migrations
                         .HasDatabaseName("ix_idempotency_keys_expires_at");
 
                     b.ToTable("idempotency_keys", (string)null);
+                });
+
+            modelBuilder.Entity("Nno.ServiceDefaults.Jobs.JobLeaseRecord", b =>
+                {
+                    b.Property<string>("Name")
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("name");
+
+                    b.Property<string>("Holder")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("holder");
+
+                    b.Property<long?>("LastRunAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("last_run_at");
+
+                    b.Property<long>("LeasedUntil")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("leased_until");
+
+                    b.HasKey("Name")
+                        .HasName("pk_job_leases");
+
+                    b.ToTable("job_leases", (string)null);
+                });
+
+            modelBuilder.Entity("Nno.Provisioning.Data.ProvisionStepRecord", b =>
+                {
+                    b.HasOne("Nno.Provisioning.Data.ProvisionJobRecord", null)
+                        .WithMany()
+                        .HasForeignKey("JobId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_provision_steps_provision_jobs_job_id");
                 });
 #pragma warning restore 612, 618
         }

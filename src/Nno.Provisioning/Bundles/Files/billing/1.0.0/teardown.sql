@@ -1,0 +1,3 @@
+-- billing 1.0.0 teardown: drops exactly the tables its migrations created (deactivation with deleteData).
+DROP TABLE IF EXISTS billing_invoices;
+DROP TABLE IF EXISTS billing_subscriptions;

@@ -1,0 +1,3 @@
+-- contacts 1.0.0 teardown: drops exactly the tables its migrations created (deactivation with deleteData).
+DROP TABLE IF EXISTS contacts_tags;
+DROP TABLE IF EXISTS contacts_people;
