@@ -10,7 +10,8 @@ namespace Nno.Registry.Tests.Api;
 /// registry.md §7 item 58: requests generated from the Registry's own <c>/openapi/v1.json</c> (malformed JSON, wrong
 /// types, unknown fields and enum values, hostile path and query values) get only 4xx envelopes or successes, never a
 /// 5xx, with request ids, camelCase names and ISO-8601 UTC timestamps. Sent once as an operator (every public route)
-/// and once as Provisioning (the internal report routes), against a platform holding one object of every kind.
+/// and once as Provisioning (the internal report routes), against a platform holding one object of every kind, with
+/// the Stack Registry and a stand-in Provisioning running.
 /// </summary>
 public sealed partial class OpenApiFuzzTests
 {
@@ -19,7 +20,9 @@ public sealed partial class OpenApiFuzzTests
     [Fact]
     public async Task Fuzz_FromOpenApiDocument_OnlyClientErrorsOrSuccess_AsOperatorAndAsProvisioning()
     {
-        await using var host = await RegistryHost.StartAsync();
+        // The Stack Registry is real and Provisioning is the recording stand-in, so writes that call them can succeed.
+        await using var harness = await ProvisioningHarness.StartAsync();
+        var host = harness.Host;
         var seeded = await host.SeedPlatformAsync("fuzz");
         using var anonymous = host.Platform.Client(NnoServices.Registry);
         var document = await OpenApiFuzzer.LoadDocumentAsync(anonymous);

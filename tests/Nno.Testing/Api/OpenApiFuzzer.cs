@@ -109,7 +109,10 @@ public sealed partial class OpenApiFuzzer(HttpClient client, JsonNode document)
         }
 
         await SendAsync(method, target, "{}", "text/plain");
-        requests++;
+        // One byte over the 1 MiB default body limit (00-system §7): 413, or a smaller route limit's 413.
+        var oversize = await SendAsync(method, target, "{\"a\":\"" + new string('x', (1024 * 1024) - 7) + "\"}", "application/json");
+        Assert.True(oversize == HttpStatusCode.RequestEntityTooLarge, $"{method.ToUpperInvariant()} {target} with 1 MiB + 1 B → {(int)oversize}");
+        requests += 2;
         var properties = bodySchema["properties"]?.AsObject().Select(p => p.Key).ToList() ?? [];
         foreach (var property in properties)
         {
@@ -150,7 +153,7 @@ public sealed partial class OpenApiFuzzer(HttpClient client, JsonNode document)
         return reference is null ? schema : Document["components"]!["schemas"]![reference["#/components/schemas/".Length..]];
     }
 
-    private async Task SendAsync(string method, string target, string? body, string? contentType)
+    private async Task<HttpStatusCode> SendAsync(string method, string target, string? body, string? contentType)
     {
         var requestId = "fuzz-" + Interlocked.Increment(ref _counter);
         using var request = new HttpRequestMessage(new HttpMethod(method.ToUpperInvariant()), target);
@@ -168,7 +171,7 @@ public sealed partial class OpenApiFuzzer(HttpClient client, JsonNode document)
         Assert.True(response.Headers.TryGetValues("X-Request-Id", out var echoed) && echoed.Single() == requestId, "X-Request-Id not echoed: " + what);
         if (response.StatusCode == HttpStatusCode.NotModified || text.Length == 0 || response.Content.Headers.ContentType?.MediaType?.Contains("json", StringComparison.Ordinal) != true)
         {
-            return;
+            return response.StatusCode;
         }
 
         var json = JsonNode.Parse(text)!;
@@ -179,6 +182,7 @@ public sealed partial class OpenApiFuzzer(HttpClient client, JsonNode document)
         }
 
         CheckNames(json, what, inFreeForm: false);
+        return response.StatusCode;
     }
 
     /// <summary>camelCase property names and ISO-8601 UTC timestamps, outside free-form values.</summary>
