@@ -245,6 +245,11 @@ internal static class StacksApi
 
             RequireStatus(current, StackStatuses.Active);
             upgrade = await templates.CheckAsync(current.TemplateId, body.TemplateVersion, StackRegistryCallContext.From(context.GetRequestIds(), grant.Caller.UserId), cancellationToken);
+            if (DeployedVersion(current) is { } deployed && deployed == upgrade.ResolvedVersion)
+            {
+                // "Another active version" (registry.md §3.6): a job that would change nothing is refused, not queued.
+                throw new ApiException(ErrorCodes.Conflict, $"The stack already runs version {deployed} of {current.TemplateId}.", new { reason = "same_version", version = deployed });
+            }
         }
 
         await uow.BeginAsync(cancellationToken);
@@ -278,6 +283,21 @@ internal static class StacksApi
         uow.AddAudit(grant.Caller, upgrade is null ? "stack.updated" : "stack.upgrade_requested", pid, "stack", stack.Id, new { changes });
         await uow.CommitAsync(cancellationToken);
         return upgrade is null ? TypedResults.Ok(StackView.From(stack)) : TypedResults.Accepted((string?)null, StackView.From(stack));
+    }
+
+    /// <summary>The template version the stack's reported manifest holds (its <c>definition.version</c>), or null before a manifest.</summary>
+    private static string? DeployedVersion(StackRecord stack)
+    {
+        if (stack.Definition is null)
+        {
+            return null;
+        }
+
+        using var definition = System.Text.Json.JsonDocument.Parse(stack.Definition);
+        return definition.RootElement.ValueKind == System.Text.Json.JsonValueKind.Object
+            && definition.RootElement.TryGetProperty("version", out var version) && version.ValueKind == System.Text.Json.JsonValueKind.String
+            ? version.GetString()
+            : null;
     }
 
     private static async Task<Accepted<StackView>> DeleteAsync(

@@ -3,9 +3,11 @@ using System.Text;
 using System.Text.Json;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
+using Nno.Client.Identity;
 using Nno.Core.Errors;
 using Nno.Core.Services;
 using Nno.Registry.Tests.Support;
+using Nno.Testing.Security;
 
 namespace Nno.Registry.Tests.Provisioning;
 
@@ -34,7 +36,7 @@ public sealed class StackAndDomainTests(HarnessFixture fixture) : IClassFixture<
         Assert.Equal(4, activations.GetProperty("data").GetArrayLength());
         Assert.All(activations.GetProperty("data").EnumerateArray(), a => Assert.Equal("provisioning", a.GetProperty("status").GetString()));
 
-        // The identical manifest again is a no-op; another one for the same job a conflict.
+        // The identical manifest again is a no-op, also when only its templateVersion label differs (decision 0426).
         await (await prov.PutAsync(P(pid, $"/stacks/{sid}/manifest"), Json(manifest))).ExpectAsync(HttpStatusCode.OK);
         await (await prov.PutAsync(P(pid, $"/stacks/{sid}/manifest"), Json(manifest with { templateVersion = "1.0.1" }))).ExpectAsync(HttpStatusCode.OK);
         (await H.EventAsync(pid, p6.JobId!, 1, "COMPLETED")).EnsureSuccessStatusCode();
@@ -88,25 +90,61 @@ public sealed class StackAndDomainTests(HarnessFixture fixture) : IClassFixture<
     }
 
     [Fact]
-    public async Task Template_upgrade_queues_one_activate_stack_and_a_dropped_feature_becomes_inactive_on_completion()
+    public async Task Template_upgrade_to_a_newer_version_queues_one_activate_stack_adds_the_new_feature_and_drops_the_removed_one()
     {
         RegistryApi.CurrentHost.Value = H.Host;
-        var (pid, _, sid, _) = await ActiveTemplateStackAsync("stack-up", tier: "growth");
+        // A template of its own with 1.0.0 (core, extra) and 1.1.0 (core, audit), published in the real Stack Registry.
+        var template = "up-" + Guid.NewGuid().ToString("N")[..10];
+        using var registryOperator = H.Host.Platform.GatewayClient(NnoServices.StackRegistry, GatewayIdentity.Session(RegistryHost.OperatorId, "ses_operator", "platform-admin"));
+        await (await registryOperator.PostJsonAsync("/api/v1/stacks", new { name = template, displayName = "Upgrade test", description = "Two versions.", icon = "box" })).ExpectAsync(HttpStatusCode.Created);
+        await (await registryOperator.PostJsonAsync($"/api/v1/stacks/{template}/versions", new { version = "1.0.0", definition = Definition(template, "1.0.0", "extra") })).ExpectAsync(HttpStatusCode.Created);
+
+        var (pid, entity) = await H.PlatformAsync("stack-up", "growth");
+        await H.EnvironmentAsync(pid);
         using var op = H.Host.Operator();
-        var upgraded = await (await op.PatchJsonAsync(P(pid, "/stacks/" + sid), new { templateVersion = "1.0.0" })).ExpectAsync(HttpStatusCode.Accepted);
+        var sid = (await (await op.PostJsonAsync(P(pid, "/stacks"), new { tenantId = entity, name = "up", templateId = template, templateVersion = "1.0.0" })).ExpectAsync(HttpStatusCode.Accepted)).GetProperty("id").GetString()!;
+        var first = await H.CallForAsync("/api/v1/provision/stack/activate", pid);
+        using var prov = await H.Host.ServiceAsync(NnoServices.Provisioning);
+        await (await prov.PutAsync(P(pid, $"/stacks/{sid}/manifest"), Json(new { jobId = first.JobId, templateVersion = "1.0.0", definition = Definition(template, "1.0.0", "extra") }))).ExpectAsync(HttpStatusCode.OK);
+        (await H.EventAsync(pid, first.JobId!, 1, "COMPLETED")).EnsureSuccessStatusCode();
+        await H.StatusAsync(P(pid, "/stacks/" + sid), "active");
+
+        // The version it already runs is not an upgrade; a version the template does not have is 404.
+        var same = await (await op.PatchJsonAsync(P(pid, "/stacks/" + sid), new { templateVersion = "1.0.0" })).ExpectErrorAsync(HttpStatusCode.Conflict, ErrorCodes.Conflict);
+        Assert.Equal("same_version", same.GetProperty("error").GetProperty("details").GetProperty("reason").GetString());
+        await (await op.PatchJsonAsync(P(pid, "/stacks/" + sid), new { templateVersion = "1.1.0" })).ExpectErrorAsync(HttpStatusCode.NotFound, ErrorCodes.NotFound);
+
+        await (await registryOperator.PostJsonAsync($"/api/v1/stacks/{template}/versions", new { version = "1.1.0", definition = Definition(template, "1.1.0", "audit") })).ExpectAsync(HttpStatusCode.Created);
+        var upgraded = await (await op.PatchJsonAsync(P(pid, "/stacks/" + sid), new { templateVersion = "1.1.0" })).ExpectAsync(HttpStatusCode.Accepted);
         Assert.Equal("provisioning", upgraded.GetProperty("status").GetString());
         var p6 = await H.CallForAsync("/api/v1/provision/stack/activate", pid, 2);
-        Assert.Contains("\"templateVersion\":\"1.0.0\"", p6.Body, StringComparison.Ordinal);
+        Assert.Equal(JsonSerializer.Serialize(new { platformId = pid, stackId = sid, entityId = entity, environment = "prod", templateName = template, templateVersion = "1.1.0" }), p6.Body);
+        Assert.Equal(2, H.Provisioning.For("/api/v1/provision/stack/activate", pid).Count);
         await OutboxTestKit.EventuallyAsync(async () => await H.Host.WithDbAsync(db => db.Stacks.AnyAsync(s => s.Id == sid && s.ProvisionJobId == p6.JobId)), "the upgrade job id");
-        using var prov = await H.Host.ServiceAsync(NnoServices.Provisioning);
-        await (await prov.PutAsync(P(pid, $"/stacks/{sid}/manifest"), Json(new { jobId = p6.JobId, templateVersion = "1.0.0", definition = SaasStarter(dropNotifications: true) })))
-            .ExpectAsync(HttpStatusCode.OK);
+
+        // The manifest adds the new feature's activation at once; the dropped one goes inactive when the job completes.
+        await (await prov.PutAsync(P(pid, $"/stacks/{sid}/manifest"), Json(new { jobId = p6.JobId, templateVersion = "1.1.0", definition = Definition(template, "1.1.0", "audit") }))).ExpectAsync(HttpStatusCode.OK);
+        var during = (await (await op.GetAsync(P(pid, "/features?stackId=" + sid))).ExpectAsync(HttpStatusCode.OK)).GetProperty("data").EnumerateArray().ToList();
+        Assert.Equal("provisioning", during.Single(a => a.GetProperty("featureId").GetString() == "audit").GetProperty("status").GetString());
+        Assert.Equal("active", during.Single(a => a.GetProperty("featureId").GetString() == "extra").GetProperty("status").GetString());
         (await H.EventAsync(pid, p6.JobId!, 1, "COMPLETED")).EnsureSuccessStatusCode();
         await H.StatusAsync(P(pid, "/stacks/" + sid), "active");
         var rows = (await (await op.GetAsync(P(pid, "/features?stackId=" + sid))).ExpectAsync(HttpStatusCode.OK)).GetProperty("data").EnumerateArray().ToList();
-        Assert.Equal("inactive", rows.Single(a => a.GetProperty("featureId").GetString() == "notifications").GetProperty("status").GetString());
+        Assert.Equal("inactive", rows.Single(a => a.GetProperty("featureId").GetString() == "extra").GetProperty("status").GetString());
         Assert.Equal("active", rows.Single(a => a.GetProperty("featureId").GetString() == "audit").GetProperty("status").GetString());
+        Assert.Equal("active", rows.Single(a => a.GetProperty("featureId").GetString() == "core").GetProperty("status").GetString());
+        var stack = await (await op.GetAsync(P(pid, "/stacks/" + sid))).ExpectAsync(HttpStatusCode.OK);
+        Assert.Equal("1.1.0", stack.GetProperty("templateVersion").GetString());
     }
+
+    private static object Definition(string name, string version, string second) => new
+    {
+        schemaVersion = 1,
+        name,
+        version,
+        features = new object[] { new { id = "core", version = "1.0.0", service = true }, new { id = second, version = "1.0.0" } },
+        resources = new { d1 = true, r2 = false, kv = true },
+    };
 
     [Fact]
     public async Task Path_A_unknown_or_bad_templates_store_nothing_and_a_job_failure_then_retry_starts_again()
