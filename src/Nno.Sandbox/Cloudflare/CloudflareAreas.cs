@@ -17,5 +17,6 @@ public static class CloudflareAreas
         WorkersApi.Area,
         WorkerRoutesApi.Area,
         CustomHostnamesApi.Area,
+        R2.R2Api.Area,
     ];
 }
