@@ -18,5 +18,6 @@ public static class CloudflareAreas
         WorkerRoutesApi.Area,
         CustomHostnamesApi.Area,
         R2.R2Api.Area,
+        S3.S3Api.Area,
     ];
 }
