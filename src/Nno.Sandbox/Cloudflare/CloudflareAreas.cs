@@ -17,6 +17,7 @@ public static class CloudflareAreas
         WorkersApi.Area,
         WorkerRoutesApi.Area,
         CustomHostnamesApi.Area,
+        Kv.KvApi.Area,
         R2.R2Api.Area,
         S3.S3Api.Area,
     ];
