@@ -24,5 +24,7 @@ public static class CloudflareErrorCodes
     public const int WorkerInvalidUpload = 10021;
     public const int WorkerTooLarge = 10027;
     public const int WorkerHasRoutes = 10064;
+    public const int WorkerBindingNameInUse = 10053;
+    public const int WorkerSecretNotFound = 10056;
     public const int RequestTooLarge = 413;
 }
