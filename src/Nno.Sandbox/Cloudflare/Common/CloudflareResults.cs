@@ -59,7 +59,7 @@ public sealed class CloudflareEnvelopeResult(
         ArgumentNullException.ThrowIfNull(httpContext);
         httpContext.Response.StatusCode = status;
         httpContext.Response.ContentType = "application/json; charset=utf-8";
-        await using var writer = new Utf8JsonWriter(httpContext.Response.Body);
+        await using var writer = new Utf8JsonWriter(httpContext.Response.BodyWriter);
         writer.WriteStartObject();
         writer.WriteBoolean("success", success);
         writer.WritePropertyName("errors");
