@@ -59,7 +59,9 @@ public sealed class CloudflareEnvelopeResult(
         ArgumentNullException.ThrowIfNull(httpContext);
         httpContext.Response.StatusCode = status;
         httpContext.Response.ContentType = "application/json; charset=utf-8";
-        await using var writer = new Utf8JsonWriter(httpContext.Response.BodyWriter);
+        // Serialized into memory first: the serializer flushes synchronously, which Kestrel refuses on the response body.
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+        await using var writer = new Utf8JsonWriter(buffer);
         writer.WriteStartObject();
         writer.WriteBoolean("success", success);
         writer.WritePropertyName("errors");
@@ -85,6 +87,8 @@ public sealed class CloudflareEnvelopeResult(
 
         writer.WriteEndObject();
         await writer.FlushAsync(httpContext.RequestAborted);
+        httpContext.Response.ContentLength = buffer.WrittenCount;
+        await httpContext.Response.Body.WriteAsync(buffer.WrittenMemory, httpContext.RequestAborted);
     }
 
     public static void PopulateMetadata(System.Reflection.MethodInfo method, Microsoft.AspNetCore.Builder.EndpointBuilder builder)
