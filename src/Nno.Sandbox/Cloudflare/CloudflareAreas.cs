@@ -20,5 +20,6 @@ public static class CloudflareAreas
         Kv.KvApi.Area,
         R2.R2Api.Area,
         S3.S3Api.Area,
+        Queues.QueuesApi.Area,
     ];
 }
