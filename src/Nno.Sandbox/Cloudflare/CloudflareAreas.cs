@@ -21,5 +21,6 @@ public static class CloudflareAreas
         R2.R2Api.Area,
         S3.S3Api.Area,
         Queues.QueuesApi.Area,
+        Pages.PagesApi.Area,
     ];
 }
