@@ -22,5 +22,6 @@ public static class CloudflareAreas
         S3.S3Api.Area,
         Queues.QueuesApi.Area,
         Pages.PagesApi.Area,
+        Analytics.AnalyticsApi.Area,
     ];
 }
