@@ -122,6 +122,8 @@ public sealed class AnalyticsApiTests(AreaSandbox fixture) : IClassFixture<AreaS
     [InlineData("{ viewer { accounts(filter: {accountTag: \"0123456789abcdef0123456789abcdef\"}) { kvOperationsAdaptiveGroups(limit: 1) { sum { bytes } } } } }")]
     [InlineData("{ viewer { accounts(filter: {accountTag: \"0123456789abcdef0123456789abcdef\"}) { ...F } } }")]
     [InlineData("{ viewer ")]
+    [InlineData("{ viewer { accounts(filter: {accountTag: 5}) { kvOperationsAdaptiveGroups(limit: 1) { sum { requests } } } } }")]
+    [InlineData("{ viewer { accounts(filter: {accountTag: \"0123456789abcdef0123456789abcdef\"}) { kvOperationsAdaptiveGroups(limit: 1, orderBy: [{a: 1}]) { sum { requests } } } } }")]
     public async Task AnythingElse_IsAGraphqlErrorWithoutData(string query)
     {
         var root = await GraphqlAsync(query);

@@ -52,6 +52,19 @@ public sealed class PagesApiTests(AreaSandbox fixture) : IClassFixture<AreaSandb
         await AreaSandbox.ErrorAsync(await Api.GetAsync(Projects("/shape-portal")), HttpStatusCode.NotFound, 8000007);
     }
 
+    [Theory]
+    [InlineData("""{"name":"bad-vars","deployment_configs":{"production":{"env_vars":{"X":{"type":5,"value":"v"}}}}}""")]
+    [InlineData("""{"name":"bad-vars","deployment_configs":{"production":{"env_vars":{"X":7}}}}""")]
+    [InlineData("""{"name":"bad-vars","deployment_configs":{"production":"nope"}}""")]
+    [InlineData("""{"name":"Bad_Name"}""")]
+    [InlineData("""{"name":"bad-vars","unknown":1}""")]
+    public async Task CreateProject_BadInput_Is400AndCreatesNothing(string json)
+    {
+        var response = await Api.PostAsync(Projects(), new StringContent(json, System.Text.Encoding.UTF8, "application/json"));
+        await AreaSandbox.ErrorAsync(response, HttpStatusCode.BadRequest);
+        await AreaSandbox.ErrorAsync(await Api.GetAsync(Projects("/bad-vars")), HttpStatusCode.NotFound, 8000007);
+    }
+
     [Fact]
     public async Task Domain_IsPendingUntilTheSslDelay_ThenActive()
     {

@@ -115,7 +115,7 @@ internal static class AnalyticsApi
         private async Task<JsonObject> AccountAsync(GqlField accounts, CancellationToken cancellationToken)
         {
             var filter = Argument(accounts, "filter") as JsonObject ?? throw new GraphQlException("accounts needs filter: {accountTag}.");
-            if (filter.Count != 1 || filter["accountTag"]?.GetValue<string>() is not { } tag)
+            if (filter.Count != 1 || Text(filter["accountTag"]) is not { } tag)
             {
                 throw new GraphQlException("accounts takes exactly filter: {accountTag: \"…\"}.");
             }
@@ -234,7 +234,7 @@ internal static class AnalyticsApi
             var orderBy = Argument(node, "orderBy") switch
             {
                 null => [],
-                JsonArray list => list.Select(i => i?.GetValue<string>() ?? "").ToArray(),
+                JsonArray list => list.Select(i => Text(i) ?? "").ToArray(),
                 JsonValue single when single.TryGetValue<string>(out var s) => [s],
                 _ => throw new GraphQlException("orderBy must be a list of enum values."),
             };
@@ -294,6 +294,8 @@ internal static class AnalyticsApi
 
             return (from, to, only);
         }
+
+        private static string? Text(JsonNode? node) => node is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
 
         private static DateOnly Date(string text, string name) =>
             DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date)

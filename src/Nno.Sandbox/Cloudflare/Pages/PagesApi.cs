@@ -308,8 +308,8 @@ internal static class PagesApi
                     {
                         JsonValue v when v.TryGetValue<string>(out var text) => new JsonObject { ["type"] = "plain_text", ["value"] = text },
                         JsonObject o when o["value"] is JsonValue ov && ov.TryGetValue<string>(out var text)
-                            && (o["type"]?.GetValue<string>() ?? "plain_text") is "plain_text" or "secret_text" =>
-                            new JsonObject { ["type"] = o["type"]?.GetValue<string>() ?? "plain_text", ["value"] = text },
+                            && VarType(o) is { } varType =>
+                            new JsonObject { ["type"] = varType, ["value"] = text },
                         _ => throw CloudflareException.BadRequest($"env_vars.{name} must be a string or {{type, value}}.", InvalidRequest),
                     };
                 }
@@ -325,6 +325,13 @@ internal static class PagesApi
 
         return result;
     }
+
+    private static string? VarType(JsonObject variable) => variable["type"] switch
+    {
+        null => "plain_text",
+        JsonValue v when v.TryGetValue<string>(out var type) && type is "plain_text" or "secret_text" => type,
+        _ => null,
+    };
 
     // Secret values are never read back, as on Cloudflare.
     private static JsonObject PublicConfigs(JsonObject stored)

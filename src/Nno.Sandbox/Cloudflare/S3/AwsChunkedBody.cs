@@ -32,7 +32,7 @@ internal static class AwsChunkedBody
             var semicolon = header.IndexOf(';', StringComparison.Ordinal);
             var sizeText = semicolon < 0 ? header : header[..semicolon];
             if (!int.TryParse(sizeText, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var size)
-                || size < 0 || pos + size > body.Length)
+                || size < 0 || size > body.Length - pos)
             {
                 throw Incomplete();
             }
