@@ -158,7 +158,9 @@ public sealed class BundleCatalogue
             var compatibilityDate = files.TryGetValue($"{top}/{version}/bundle.json", out var bundleJson)
                 ? RequireDate(JsonSerializer.Deserialize<AuthBundleFile>(bundleJson, Json)?.CompatibilityDate, top, version)
                 : DefaultCompatibilityDate;
-            features[(top, version)] = new FeatureBundle(manifest, worker, compatibilityDate, migrations, teardown);
+            // Not "worker is null ? null : worker": null itself converts to an empty ReadOnlyMemory through the array conversion.
+            ReadOnlyMemory<byte>? script = worker is null ? default(ReadOnlyMemory<byte>?) : new ReadOnlyMemory<byte>(worker);
+            features[(top, version)] = new FeatureBundle(manifest, script, compatibilityDate, migrations, teardown);
         }
 
         return new BundleCatalogue(features, authWorkers, Migrations(files, AuthMigrationsDir + "/"));

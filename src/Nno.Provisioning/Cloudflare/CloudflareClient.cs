@@ -45,7 +45,8 @@ public sealed partial class CloudflareClient
     /// <summary>The path builder of this client's account and zone.</summary>
     public CloudflareUrls Urls { get; }
 
-    internal static JsonSerializerOptions Json { get; } = new(JsonSerializerDefaults.Web)
+    /// <summary>How Cloudflare JSON is read and written (snake_case, unknown fields ignored).</summary>
+    public static JsonSerializerOptions Json { get; } = new(JsonSerializerDefaults.Web)
     {
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
         DefaultIgnoreCondition = JsonIgnoreCondition.Never,

@@ -12,12 +12,14 @@ public sealed class CloudflareUrls(string accountId, string zoneId)
     private readonly string _account = "accounts/" + Segment(accountId);
     private readonly string _zone = "zones/" + Segment(zoneId);
 
-    /// <summary>Escapes one path segment (also <c>/</c>, <c>?</c>, <c>#</c>, <c>%</c>).</summary>
+    /// <summary>Escapes one path segment (also <c>/</c>, <c>?</c>, <c>#</c>, <c>%</c>); <c>.</c> and <c>..</c> are refused.</summary>
     public static string Segment(string value)
     {
         ArgumentException.ThrowIfNullOrEmpty(value);
-        // "." and ".." would be collapsed by URI normalisation into another path.
-        return value is "." or ".." ? value.Replace(".", "%2E", StringComparison.Ordinal) : Uri.EscapeDataString(value);
+        // URI normalisation collapses "." and ".." (even as %2E) into another path, so no escaping can make them safe.
+        return value is "." or ".."
+            ? throw new ArgumentException($"\"{value}\" cannot be a path segment.", nameof(value))
+            : Uri.EscapeDataString(value);
     }
 
     /// <summary>Appends a query string; null values are left out.</summary>
