@@ -18,6 +18,7 @@ using Nno.Registry.Outbox;
 using Nno.Registry.Ownership;
 using Nno.Registry.Paging;
 using Nno.Registry.Platforms;
+using Nno.Registry.Provisioning;
 using Nno.ServiceDefaults.Data;
 using Nno.ServiceDefaults.Hosting;
 using Nno.ServiceDefaults.Idempotency;
@@ -60,6 +61,7 @@ public static class RegistryService
         services.AddRegistryOutbox();
         services.AddRegistryPlatformStatusKv();
         services.AddRegistryIamSenders();
+        services.AddRegistryProvisioning();
 
         // The lifecycle sweep (period end, cancelled retention, purge, transfer expiry) and the audit retention (§4.6).
         services.AddRegistryLifecycleSweep();
@@ -75,6 +77,7 @@ public static class RegistryService
         app.MapOwnershipTransfer();
         app.MapEntities();
         app.MapRegistryObjects();
+        app.MapRegistryProvisioning();
         return app;
     }
 }

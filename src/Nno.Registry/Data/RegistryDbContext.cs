@@ -59,6 +59,8 @@ public sealed class RegistryDbContext(DbContextOptions<RegistryDbContext> option
 
     internal DbSet<OnboardingSessionRecord> OnboardingSessions => Set<OnboardingSessionRecord>();
 
+    internal DbSet<Provisioning.ProvisionJobRecord> ProvisionJobs => Set<Provisioning.ProvisionJobRecord>();
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         modelBuilder.ApplyConfiguration(new PlatformRecordConfiguration());
@@ -76,6 +78,7 @@ public sealed class RegistryDbContext(DbContextOptions<RegistryDbContext> option
         modelBuilder.ApplyConfiguration(new FeatureActivationRecordConfiguration());
         modelBuilder.ApplyConfiguration(new BuildStateRecordConfiguration());
         modelBuilder.ApplyConfiguration(new OnboardingSessionRecordConfiguration());
+        modelBuilder.ApplyConfiguration(new Provisioning.ProvisionJobRecordConfiguration());
         modelBuilder.AddNnoIdempotency();
         modelBuilder.AddNnoJobLeases();
         modelBuilder.ApplySnakeCaseNames();

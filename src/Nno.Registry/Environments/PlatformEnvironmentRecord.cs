@@ -45,6 +45,9 @@ internal sealed class PlatformEnvironmentRecord
     /// <summary>JSON <c>{code,message,runNumber}</c>.</summary>
     public string? LastError { get; set; }
 
+    /// <summary>How many times <c>POST /environments</c> started this environment (n of <c>env:{pid}:{env}:{n}</c>).</summary>
+    public int ProvisionAttempts { get; set; }
+
     public long CreatedAt { get; set; }
 
     public long UpdatedAt { get; set; }
@@ -60,5 +63,6 @@ internal sealed class PlatformEnvironmentRecordConfiguration : IEntityTypeConfig
         builder.HasEnumCheck("status", EnvironmentStatuses.All);
         builder.HasOne<PlatformRecord>().WithMany().HasForeignKey(e => e.PlatformId).OnDelete(DeleteBehavior.Restrict);
         builder.HasIndex(e => e.ProvisionJobId);
+        builder.Property(e => e.ProvisionAttempts).HasDefaultValue(0);
     }
 }

@@ -200,6 +200,7 @@ internal sealed class LifecycleSweepJob(RegistryDbContext db, IServiceScopeFacto
         // Children before their parents (foreign keys are checked per statement): activations and build state, then the
         // DNS side, resources, stacks, environments, the onboarding session and last the entities (self-referencing).
         await tx.FeatureActivations.Where(r => r.PlatformId == pid).ExecuteDeleteAsync(cancellationToken);
+        await tx.ProvisionJobs.Where(r => r.PlatformId == pid).ExecuteDeleteAsync(cancellationToken);
         await tx.BuildState.Where(r => r.PlatformId == pid).ExecuteDeleteAsync(cancellationToken);
         await tx.CustomDomains.Where(r => r.PlatformId == pid).ExecuteDeleteAsync(cancellationToken);
         await tx.Secrets.Where(r => r.PlatformId == pid).ExecuteDeleteAsync(cancellationToken);

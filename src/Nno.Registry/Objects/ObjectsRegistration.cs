@@ -40,6 +40,10 @@ internal static class ObjectsRegistration
         app.MapCustomDomainReadsAndReports();
         app.MapBuildStateReads();
         app.MapEnvironmentReads();
+        app.MapStackWrites();
+        app.MapFeatureWrites();
+        app.MapCustomDomainWrites();
+        app.MapEnvironmentWrites();
         return app;
     }
 }

@@ -184,7 +184,9 @@ internal sealed partial class OutboxRelay(
 
         var sender = scope.ServiceProvider.GetServices<IOutboxSender>().First(s => s.Kind == row.Kind);
         OutboxSendResult result;
-        using (var timeout = new CancellationTokenSource(settings.SendTimeout, time))
+        // A network timeout is wall-clock time on purpose: a fake clock advanced by a test (or a paused one) must not
+        // cut off a call that is still running, which turned slow sends under load into "timeout" failures.
+        using (var timeout = new CancellationTokenSource(settings.SendTimeout))
         using (var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, stoppingToken))
         {
             try

@@ -14,7 +14,7 @@ internal sealed record StackTemplate(string Name, string Status, string? LatestV
 internal sealed record StackTemplateDetail(StackTemplate Template);
 
 /// <summary>The part of <c>TemplateVersion</c> the Registry reads (the definition is Provisioning's business).</summary>
-internal sealed record StackTemplateVersion(string TemplateName, string Version, string Status, int FeatureCount);
+internal sealed record StackTemplateVersion(string TemplateName, string Version, string Status, int FeatureCount, System.Text.Json.JsonElement? Definition = null);
 
 /// <summary>Who a Stack Registry call is made for: the request and trace ids to forward and, when acting for a user, that user.</summary>
 internal sealed record StackRegistryCallContext(string RequestId, string TraceId, string? ActingUserId = null)

@@ -8,7 +8,8 @@ namespace Nno.Registry.Templates;
 /// <param name="RequestedVersion">What the caller asked for (a semver or <c>latest</c>); this is what a stack stores.</param>
 /// <param name="ResolvedVersion">The version the request resolved to at check time (Provisioning resolves again when the job runs).</param>
 /// <param name="FeatureCount">Features in that version's definition.</param>
-internal sealed record CheckedTemplate(string TemplateId, string RequestedVersion, string ResolvedVersion, int FeatureCount);
+/// <param name="Definition">That version's definition, when the Stack Registry sent it (an upgrade counts its new features).</param>
+internal sealed record CheckedTemplate(string TemplateId, string RequestedVersion, string ResolvedVersion, int FeatureCount, System.Text.Json.JsonElement? Definition = null);
 
 /// <summary>
 /// The Path A template check of registry.md §3.6, run before anything is stored by the stack create route and onboarding
@@ -59,7 +60,7 @@ internal sealed class StackTemplateCheck(StackRegistryClient stackRegistry)
             throw ApiException.Validation(versionField, $"version {version.Version} of {templateId} is deprecated and cannot be used for a new stack");
         }
 
-        return new CheckedTemplate(templateId!, requested, version.Version, version.FeatureCount);
+        return new CheckedTemplate(templateId!, requested, version.Version, version.FeatureCount, version.Definition);
     }
 
     /// <summary>The template-name rule of §3.2: <c>^[a-z0-9]+(-[a-z0-9]+)*$</c>, at most 64 characters.</summary>

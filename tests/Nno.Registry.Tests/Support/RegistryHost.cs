@@ -128,11 +128,12 @@ public sealed class RegistryHost : IAsyncDisposable
         Action<string, Microsoft.AspNetCore.Builder.WebApplicationBuilder>? configureBuilder = null,
         Action<string, Microsoft.AspNetCore.Builder.WebApplication>? configurePipeline = null,
         TempDirectory? dataDir = null,
-        FakeTimeProvider? time = null)
+        FakeTimeProvider? time = null,
+        IReadOnlyCollection<string>? services = null)
     {
         var logs = new CapturingLoggerProvider();
         var platform = await TestPlatform.StartAsync(
-            [NnoServices.Iam, NnoServices.Registry],
+            services ?? [NnoServices.Iam, NnoServices.Registry],
             settings,
             configureBuilder: (name, b) =>
             {

@@ -294,6 +294,12 @@ namespace Nno.Registry.Data.Migrations
                         .HasColumnType("TEXT")
                         .HasColumnName("last_error");
 
+                    b.Property<int>("ProvisionAttempts")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER")
+                        .HasDefaultValue(0)
+                        .HasColumnName("provision_attempts");
+
                     b.Property<string>("ProvisionJobId")
                         .HasColumnType("TEXT")
                         .HasColumnName("provision_job_id");
@@ -896,6 +902,71 @@ namespace Nno.Registry.Data.Migrations
                             t.HasCheckConstraint("ck_platforms_status", "status IN ('pending', 'provisioning', 'active', 'suspended', 'pending_cancellation', 'cancelled', 'deleted')");
 
                             t.HasCheckConstraint("ck_platforms_tier", "tier IN ('starter', 'growth', 'scale')");
+                        });
+                });
+
+            modelBuilder.Entity("Nno.Registry.Provisioning.ProvisionJobRecord", b =>
+                {
+                    b.Property<string>("JobId")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("job_id");
+
+                    b.Property<long?>("CheckedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("checked_at");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("created_at");
+
+                    b.Property<bool>("InFlight")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("in_flight");
+
+                    b.Property<long?>("NotFoundSince")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("not_found_since");
+
+                    b.Property<string>("Operation")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("operation");
+
+                    b.Property<string>("PlatformId")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("platform_id");
+
+                    b.Property<int>("RunNumber")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("run_number");
+
+                    b.Property<string>("Status")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("status");
+
+                    b.Property<string>("TargetId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("target_id");
+
+                    b.Property<long>("UpdatedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("updated_at");
+
+                    b.HasKey("JobId")
+                        .HasName("pk_provision_jobs");
+
+                    b.HasIndex("PlatformId")
+                        .HasDatabaseName("ix_provision_jobs_platform_id");
+
+                    b.HasIndex("UpdatedAt")
+                        .HasDatabaseName("ix_provision_jobs_in_flight_updated_at")
+                        .HasFilter("in_flight = 1");
+
+                    b.ToTable("provision_jobs", null, t =>
+                        {
+                            t.HasCheckConstraint("ck_provision_jobs_operation", "operation IN ('provision_platform', 'deprovision', 'activate_stack', 'deactivate_stack', 'activate_feature', 'deactivate_feature', 'add_custom_domain', 'remove_custom_domain')");
                         });
                 });
 
@@ -1574,6 +1645,16 @@ namespace Nno.Registry.Data.Migrations
                         .OnDelete(DeleteBehavior.Restrict)
                         .IsRequired()
                         .HasConstraintName("fk_onboarding_sessions_platforms_platform_id");
+                });
+
+            modelBuilder.Entity("Nno.Registry.Provisioning.ProvisionJobRecord", b =>
+                {
+                    b.HasOne("Nno.Registry.Platforms.PlatformRecord", null)
+                        .WithMany()
+                        .HasForeignKey("PlatformId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_provision_jobs_platforms_platform_id");
                 });
 
             modelBuilder.Entity("Nno.Registry.Resources.CustomDomainRecord", b =>
