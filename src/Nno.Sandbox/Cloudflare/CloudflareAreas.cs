@@ -17,5 +17,10 @@ public static class CloudflareAreas
         WorkersApi.Area,
         WorkerRoutesApi.Area,
         CustomHostnamesApi.Area,
+        Kv.KvApi.Area,
+        R2.R2Api.Area,
+        S3.S3Api.Area,
+        Queues.QueuesApi.Area,
+        Pages.PagesApi.Area,
     ];
 }
