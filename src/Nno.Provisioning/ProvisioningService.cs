@@ -10,6 +10,7 @@ using Nno.Core.Services;
 using Nno.Provisioning.Api;
 using Nno.Provisioning.Cloudflare;
 using Nno.Provisioning.Data;
+using Nno.Provisioning.Health;
 using Nno.Provisioning.Jobs;
 using Nno.Provisioning.Outbox;
 using Nno.Provisioning.Steps;
@@ -51,6 +52,7 @@ public static class ProvisioningService
         });
         // The Cloudflare client, request budget, R2 bulk deleter, bundles and D1 migrations (provisioning.md §5, §4.6, §4.7).
         services.AddCloudflare();
+        services.AddProvisioningReadiness();
         services.TryAddSingleton<IIdGenerator>(RandomIdGenerator.Instance);
         services.TryAddSingleton(sp =>
         {
@@ -72,6 +74,7 @@ public static class ProvisioningService
         services.AddScoped<DeadLetterHandler>();
 
         // One file per job type behind the catalogue (a later registration of a type replaces an earlier one).
+        services.AddSingleton<IStepErrorClassifier, Steps.Common.CloudflareStepErrorClassifier>();
         services.AddSingleton<IJobSteps, ProvisionPlatformSteps>();
         services.AddSingleton<IJobSteps, DeprovisionSteps>();
         services.AddSingleton<IJobSteps, RedeployAuthWorkerSteps>();

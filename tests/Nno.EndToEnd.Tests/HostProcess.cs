@@ -54,8 +54,8 @@ public sealed class HostProcess : IAsyncDisposable
     public int ExitCode => _process.ExitCode;
 
     /// <summary>Picks free ports and starts the all-in-one host.</summary>
-    public static HostProcess Start(string dataDir, IReadOnlyDictionary<string, int>? ports = null) =>
-        Start(dataDir, ports ?? NnoServices.All.ToDictionary(s => s.Name, _ => FreePort.Get()), service: null, environment: null);
+    public static HostProcess Start(string dataDir, IReadOnlyDictionary<string, int>? ports = null, IReadOnlyDictionary<string, string>? environment = null) =>
+        Start(dataDir, ports ?? NnoServices.All.ToDictionary(s => s.Name, _ => FreePort.Get()), service: null, environment: environment);
 
     /// <summary>Starts one service (distributed mode) on <paramref name="port"/> with the given environment variables.</summary>
     public static HostProcess StartService(string dataDir, string service, int port, IReadOnlyDictionary<string, string> environment) =>

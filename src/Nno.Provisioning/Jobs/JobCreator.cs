@@ -88,6 +88,11 @@ internal sealed class JobCreator(
             throw limited;
         }
 
+        // A platform's jobs run in creation order (§4.5), which ties on created_at would leave to the random ids: a job
+        // created in the same millisecond as the platform's latest one is stamped 1 ms after it.
+        var latest = await db.Jobs.AsNoTracking().Where(j => j.PlatformId == pid).MaxAsync(j => (long?)j.CreatedAt, cancellationToken);
+        var createdAt = latest is { } last && last >= now ? last + 1 : now;
+
         var jobSteps = catalog.For(type);
         using var payloadDoc = JsonDocument.Parse(payloadJson);
         var planned = jobSteps.Plan(new JobPlanInput(type, pid, request.Environment, payloadDoc.RootElement));
@@ -114,7 +119,7 @@ internal sealed class JobCreator(
             EnqueuePending = true,
             RequestedBy = request.RequestedBy,
             RequestId = request.RequestId,
-            CreatedAt = now,
+            CreatedAt = createdAt,
             UpdatedAt = now,
         };
         db.Jobs.Add(job);

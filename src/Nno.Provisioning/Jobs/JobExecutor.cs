@@ -303,7 +303,7 @@ internal sealed partial class JobExecutor(
         var jobSteps = catalog.For(job.Type);
         foreach (var step in steps.Where(NeedsUndo))
         {
-            if (step.ResourceKind is not null && !step.CreatedByJob && (step.CreateAttempts == 0 || step.CfId is not null))
+            if (step.ResourceKind is not null && !step.CreatedByJob && (step.CreateAttempts == 0 || step.CfId is not null) && !Steps.Common.UndoMarker.IsSet(step.OutputJson))
             {
                 // Adopted or never created: rollback never deletes what this job did not create.
                 step.Status = StepStatuses.Skipped;
