@@ -2,6 +2,7 @@ using System.Runtime.InteropServices;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
 using Nno.Core.Services;
+using Nno.Sandbox;
 using Nno.ServiceDefaults.Bindings;
 using Nno.ServiceDefaults.Hosting;
 
@@ -36,6 +37,7 @@ public sealed class PlatformHostSettings
 public sealed class PlatformHost : IAsyncDisposable
 {
     private readonly List<(NnoServiceModule Module, WebApplication App)> _apps = [];
+    private WebApplication? _sandbox;
     private bool _started;
 
     private PlatformHost(string environment, string dataDir, ServiceDirectory directory)
@@ -71,6 +73,18 @@ public sealed class PlatformHost : IAsyncDisposable
                 : null;
 
         var host = new PlatformHost(environment, dataDir, new ServiceDirectory());
+        // The Sandbox (00-system §12) serves only local/dev and needs a real socket (the S3 SDK, dropped connections);
+        // in-memory test platforms start their own with Nno.Testing's TestSandbox.
+        if (environment is "local" or "dev" && settings.Listen && configuration.GetValue("Sandbox:Enabled", true))
+        {
+            host._sandbox = SandboxApplication.Build(new SandboxApplicationSettings
+            {
+                Args = settings.Args,
+                Settings = new Dictionary<string, string?>(settings.Settings) { ["Nno:Environment"] = environment, ["Nno:DataDir"] = dataDir },
+                HostManagesLifetime = true,
+            });
+        }
+
         foreach (var module in ServiceCatalog.All)
         {
             if (settings.Services is not null && !settings.Services.Contains(module.Info.Name))
@@ -118,9 +132,14 @@ public sealed class PlatformHost : IAsyncDisposable
         return host;
     }
 
-    /// <summary>Starts the applications in order (IAM first).</summary>
+    /// <summary>Starts the applications in order (the Sandbox, then IAM first).</summary>
     public async Task StartAsync(CancellationToken cancellationToken = default)
     {
+        if (_sandbox is not null)
+        {
+            await _sandbox.StartAsync(cancellationToken);
+        }
+
         foreach (var (_, app) in _apps)
         {
             await app.StartAsync(cancellationToken);
@@ -142,6 +161,11 @@ public sealed class PlatformHost : IAsyncDisposable
         {
             await _apps[i].App.StopAsync(cancellationToken);
         }
+
+        if (_sandbox is not null)
+        {
+            await _sandbox.StopAsync(cancellationToken);
+        }
     }
 
     /// <summary>An HTTP client that reaches <paramref name="service"/> through its in-memory binding.</summary>
@@ -157,6 +181,11 @@ public sealed class PlatformHost : IAsyncDisposable
             var address = addresses.Count > 0 ? addresses[0].ToString().TrimEnd('/') : "(in memory only)";
             yield return $"  {module.Info.Name,-15} {address}";
         }
+
+        if (_sandbox is not null)
+        {
+            yield return $"  {SandboxApplication.Name,-15} {_sandbox.GetListenAddress()} (Cloudflare emulator: /cloudflare/client/v4, admin /cloudflare/_admin)";
+        }
     }
 
     public async ValueTask DisposeAsync()
@@ -168,6 +197,11 @@ public sealed class PlatformHost : IAsyncDisposable
         }
 
         _apps.Clear();
+        if (_sandbox is not null)
+        {
+            await _sandbox.DisposeAsync();
+            _sandbox = null;
+        }
     }
 
     /// <summary>The configuration the host reads before building any application (files, environment, arguments).</summary>

@@ -86,6 +86,12 @@ public sealed class HostProcess : IAsyncDisposable
             start.ArgumentList.Add($"--Nno:Ports:{name}={port}");
         }
 
+        if (service is null && !ports.ContainsKey("sandbox"))
+        {
+            // The all-in-one host starts the Sandbox in local: a free port keeps parallel hosts off 8799.
+            start.ArgumentList.Add($"--Nno:Ports:sandbox={FreePort.Get()}");
+        }
+
         start.Environment["DOTNET_ENVIRONMENT"] = "Production";
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         foreach (var (name, value) in environment ?? new Dictionary<string, string>())
