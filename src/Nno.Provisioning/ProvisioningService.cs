@@ -71,6 +71,9 @@ public static class ProvisioningService
         services.AddScoped<JobExecutor>();
         services.AddScoped<DeadLetterHandler>();
 
+        // Cloudflare, S3, bundle and migration failures as step failures (§4.4).
+        services.AddSingleton<IStepErrorClassifier, Steps.Common.StepErrorClassifier>();
+
         // One file per job type behind the catalogue (a later registration of a type replaces an earlier one).
         services.AddSingleton<IJobSteps, ProvisionPlatformSteps>();
         services.AddSingleton<IJobSteps, DeprovisionSteps>();
