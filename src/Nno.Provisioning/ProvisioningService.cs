@@ -90,6 +90,8 @@ public static class ProvisioningService
         services.AddQueueConsumer(QueueNames.ProvisionDeadLetter, sp => new DeadLetterBatchHandler(sp.GetRequiredService<IServiceScopeFactory>()));
         services.AddNnoPeriodicJob<ProvisioningDbContext, JobSweeper>(JobSweeper.Name, sp => TimeSpan.FromSeconds(sp.GetRequiredService<IOptions<ProvisioningOptions>>().Value.SweepSeconds));
         services.TryAddSingleton<JobLeases<ProvisioningDbContext>>();
+        // The SSL poller (§4.5): hostnames whose certificate is not active yet.
+        services.AddNnoPeriodicJob<ProvisioningDbContext, Steps.Domains.SslPoller>(Steps.Domains.SslPoller.Name, sp => TimeSpan.FromSeconds(sp.GetRequiredService<IOptions<ProvisioningOptions>>().Value.SslPollSeconds));
         services.AddHostedService<RegistryOutboxDispatcher>();
         return builder;
     }
