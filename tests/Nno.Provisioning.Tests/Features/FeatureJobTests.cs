@@ -132,4 +132,41 @@ public sealed class FeatureJobTests
         Assert.All(ledger.Where(r => r.Kind is "worker" or "custom_hostname" or "worker_route"), r => Assert.Equal("deleted", r.Status));
         Assert.Equal("active", ledger.Single(r => r.Kind == "d1").Status);
     }
+
+    [Fact]
+    public async Task DeactivateWithDeleteData_DropsTablesKvKeysAndR2Objects_AndAFailureThereLeavesFailed()
+    {
+        await using var cf = await CloudflareHost.StartAsync();
+        const string pid = "fa55555555";
+        await cf.ProvisionAsync(pid);
+        await cf.RunAsync(Activate, ActivateBody(pid, "analytics"));
+        var kv = (await cf.KvIdAsync($"{pid}-default-kv"))!;
+        await cf.PutBytesAsync($"accounts/{CloudflareHost.Account}/storage/kv/namespaces/{kv}/values/analytics:a", "1");
+        await cf.PutBytesAsync($"accounts/{CloudflareHost.Account}/storage/kv/namespaces/{kv}/values/analytics:b", "2");
+        await cf.PutBytesAsync($"accounts/{CloudflareHost.Account}/storage/kv/namespaces/{kv}/values/other:keep", "3");
+        await cf.PutBytesAsync($"accounts/{CloudflareHost.Account}/r2/buckets/{pid}-default-storage/objects/analytics/x.json", "{}");
+        await cf.PutBytesAsync($"accounts/{CloudflareHost.Account}/r2/buckets/{pid}-default-storage/objects/other/keep.json", "{}");
+
+        var job = await cf.RunAsync(Deactivate, DeactivateBody(pid, "analytics", deleteData: true));
+
+        Assert.True((await cf.JobAsync(job)).Irreversible);
+        var dbId = (await cf.D1IdAsync($"{pid}-default-db"))!;
+        Assert.Empty(await cf.QueryAsync(dbId, "SELECT name FROM sqlite_master WHERE name LIKE 'analytics_%'"));
+        var keys = (await cf.GetAsync($"accounts/{CloudflareHost.Account}/storage/kv/namespaces/{kv}/keys"))!.Value.EnumerateArray().Select(k => k.GetProperty("name").GetString()!).ToList();
+        Assert.Equal<string>(["other:keep"], keys.ToArray());
+        var objects = (await cf.GetAsync($"accounts/{CloudflareHost.Account}/r2/buckets/{pid}-default-storage/objects"))!.Value;
+        var names = (objects.ValueKind == JsonValueKind.Array ? objects : objects.GetProperty("objects")).EnumerateArray().Select(o => o.GetProperty("key").GetString()!).ToList();
+        Assert.Equal<string>(["other/keep.json"], names.ToArray());
+        // Shared stack resources stay.
+        Assert.True(await cf.BucketExistsAsync($"{pid}-default-storage"));
+
+        // Again, with the KV bulk delete refused: the job is irreversible from the drop on, so it stays FAILED.
+        await cf.RunAsync(Activate, ActivateBody(pid, "analytics"));
+        await cf.PutBytesAsync($"accounts/{CloudflareHost.Account}/storage/kv/namespaces/{kv}/values/analytics:c", "4");
+        await cf.SetFaultsAsync(new { failNext = new[] { new { method = "POST", pathRegex = "/bulk/delete", status = 400, code = 10011, message = "refused", count = 1 } } });
+        var failed = await cf.RunAsync(Deactivate, DeactivateBody(pid, "analytics", deleteData: true), JobStatuses.Failed);
+        Assert.Equal("FAILED", (await cf.StepAsync(failed, "drop_feature_data")).Status);
+        Assert.Equal("COMPLETED", (await cf.StepAsync(failed, "delete_feature_worker")).Status);
+        Assert.Null(await cf.WorkerSettingsAsync($"{pid}-default-analytics"));
+    }
 }
