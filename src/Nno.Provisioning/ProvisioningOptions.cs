@@ -48,6 +48,10 @@ public sealed class ProvisioningOptions
     /// <summary>Registry outbox delivery (<c>Provisioning:Outbox:*</c>).</summary>
     public OutboxSettings Outbox { get; set; } = new();
 
+    /// <summary>Seconds between SSL poller ticks (<c>Provisioning:SslPollSeconds</c>, 300; 30 in the sandbox).</summary>
+    [Range(0.1, 86400)]
+    public double SslPollSeconds { get; set; } = 300;
+
     /// <summary>Transient retry backoff: <c>min(MaxSeconds, BaseSeconds·2^(attempt−1)) × U(0.5, 1)</c>, never sooner than a <c>Retry-After</c>.</summary>
     public sealed class RetrySettings
     {

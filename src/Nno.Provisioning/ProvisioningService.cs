@@ -73,8 +73,10 @@ public static class ProvisioningService
         services.AddScoped<JobExecutor>();
         services.AddScoped<DeadLetterHandler>();
 
+        // Cloudflare, S3, bundle and migration failures as step failures (§4.4).
+        services.AddSingleton<IStepErrorClassifier, Steps.Common.StepErrorClassifier>();
+
         // One file per job type behind the catalogue (a later registration of a type replaces an earlier one).
-        services.AddSingleton<IStepErrorClassifier, Steps.Common.CloudflareStepErrorClassifier>();
         services.AddSingleton<IJobSteps, ProvisionPlatformSteps>();
         services.AddSingleton<IJobSteps, DeprovisionSteps>();
         services.AddSingleton<IJobSteps, RedeployAuthWorkerSteps>();
@@ -90,6 +92,8 @@ public static class ProvisioningService
         services.AddQueueConsumer(QueueNames.ProvisionDeadLetter, sp => new DeadLetterBatchHandler(sp.GetRequiredService<IServiceScopeFactory>()));
         services.AddNnoPeriodicJob<ProvisioningDbContext, JobSweeper>(JobSweeper.Name, sp => TimeSpan.FromSeconds(sp.GetRequiredService<IOptions<ProvisioningOptions>>().Value.SweepSeconds));
         services.TryAddSingleton<JobLeases<ProvisioningDbContext>>();
+        // The SSL poller (§4.5): hostnames whose certificate is not active yet.
+        services.AddNnoPeriodicJob<ProvisioningDbContext, Steps.Domains.SslPoller>(Steps.Domains.SslPoller.Name, sp => TimeSpan.FromSeconds(sp.GetRequiredService<IOptions<ProvisioningOptions>>().Value.SslPollSeconds));
         services.AddHostedService<RegistryOutboxDispatcher>();
         return builder;
     }

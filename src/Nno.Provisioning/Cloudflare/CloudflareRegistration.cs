@@ -71,7 +71,8 @@ public static class CloudflareRegistration
         http.AddHttpMessageHandler(sp => new CloudflareBudgetHandler(sp.GetRequiredService<ICloudflareRequestBudget>(), sp.GetRequiredService<TimeProvider>()));
 
         services.TryAddSingleton(_ => BundleCatalogue.Embedded);
-        services.TryAddSingleton<CloudflareNames>();
+        // Both constructors are resolvable once the host registers a HostnameBuilder: name the one to use.
+        services.TryAddSingleton(sp => new CloudflareNames(sp.GetRequiredService<IOptions<NnoOptions>>()));
         services.TryAddTransient<D1MigrationRunner>();
 
         services.AddHttpClient(R2HttpClientFactory.HttpClientName)

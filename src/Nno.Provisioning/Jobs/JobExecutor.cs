@@ -169,8 +169,15 @@ internal sealed partial class JobExecutor(
 
         var steps = await db.Steps.Where(s => s.JobId == job.Id).OrderBy(s => s.Seq).ToListAsync(cancellationToken);
         var jobSteps = catalog.For(job.Type);
-        foreach (var step in steps.Where(s => s.Status is not (StepStatuses.Completed or StepStatuses.Skipped)))
+        var stepCount = steps.Count;
+        for (var index = 0; index < steps.Count; index++)
         {
+            var step = steps[index];
+            if (step.Status is StepStatuses.Completed or StepStatuses.Skipped)
+            {
+                continue;
+            }
+
             step.Status = StepStatuses.Running;
             step.StartedAt ??= Now;
             await db.SaveChangesAsync(cancellationToken);
@@ -201,6 +208,12 @@ internal sealed partial class JobExecutor(
             step.ErrorMessage = null;
             // Committed before the next step starts (§4.3).
             await db.SaveChangesAsync(cancellationToken);
+            if (await db.Steps.CountAsync(s => s.JobId == job.Id, cancellationToken) != stepCount)
+            {
+                // The step inserted later steps (resolve_stack_definition adds a stack's per-feature rows): run them too.
+                steps = await db.Steps.Where(s => s.JobId == job.Id).OrderBy(s => s.Seq).ToListAsync(cancellationToken);
+                stepCount = steps.Count;
+            }
         }
 
         await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken))
@@ -303,7 +316,8 @@ internal sealed partial class JobExecutor(
         var jobSteps = catalog.For(job.Type);
         foreach (var step in steps.Where(NeedsUndo))
         {
-            if (step.ResourceKind is not null && !step.CreatedByJob && (step.CreateAttempts == 0 || step.CfId is not null) && !Steps.Common.UndoMarker.IsSet(step.OutputJson))
+            if (step.ResourceKind is not null && !step.CreatedByJob && (step.CreateAttempts == 0 || step.CfId is not null)
+                && !Steps.Common.UndoMarker.IsSet(step.OutputJson) && !jobSteps.UndoesUncreated(step))
             {
                 // Adopted or never created: rollback never deletes what this job did not create.
                 step.Status = StepStatuses.Skipped;

@@ -102,6 +102,12 @@ internal interface IJobSteps
     /// <summary>Undoes one step; "already gone" is success. Throws <see cref="StepFailureException"/> on failure.</summary>
     Task<StepOutcome> UndoAsync(StepContext context, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Whether a step that did not create its resource still has an undo to run: a removal re-creates what it removed,
+    /// an upgrade re-uploads the previous version. Otherwise such a step is SKIPPED on rollback (§4.2).
+    /// </summary>
+    bool UndoesUncreated(ProvisionStepRecord step) => false;
+
     /// <summary>Called in the transaction that completes the job (feature usages and the like).</summary>
     Task OnCompletedAsync(JobCompletionContext context, CancellationToken cancellationToken) => Task.CompletedTask;
 }

@@ -29,7 +29,7 @@ internal sealed class ProvisioningHost : IAsyncDisposable
 
     public RecordingRegistry Registry { get; }
 
-    public static async Task<ProvisioningHost> StartAsync(IDictionary<string, string?>? settings = null, ScriptedSteps? steps = null, RecordingRegistry? registry = null, TempDirectory? dataDir = null, Microsoft.Extensions.Time.Testing.FakeTimeProvider? time = null)
+    public static async Task<ProvisioningHost> StartAsync(IDictionary<string, string?>? settings = null, ScriptedSteps? steps = null, RecordingRegistry? registry = null, TempDirectory? dataDir = null, Microsoft.Extensions.Time.Testing.FakeTimeProvider? time = null, Action<IServiceCollection>? configure = null)
     {
         steps ??= new ScriptedSteps();
         registry ??= new RecordingRegistry();
@@ -55,6 +55,7 @@ internal sealed class ProvisioningHost : IAsyncDisposable
                 {
                     builder.Services.AddSingleton<IJobSteps>(steps);
                     builder.Services.AddHttpClient(NnoServices.RegistryInfo.BindingName).ConfigurePrimaryHttpMessageHandler(registry.CreateHandler);
+                    configure?.Invoke(builder.Services);
                 }
             },
             dataDir: dataDir,

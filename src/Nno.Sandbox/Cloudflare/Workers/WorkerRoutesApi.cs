@@ -65,13 +65,14 @@ internal static class WorkerRoutesApi
         var pattern = CloudflareRequestBody.RequiredString(body, "pattern").Trim();
         var script = CloudflareRequestBody.OptionalString(body, "script");
         var host = pattern.Split('/', 2)[0].TrimStart('*').TrimStart('.');
+        await using var connection = await state.OpenMetadataAsync(cancellationToken);
         if (pattern.Length > 1024 || pattern.Any(char.IsWhiteSpace) || pattern.Contains("://", StringComparison.Ordinal)
-            || !(host.Equals(state.ZoneName, StringComparison.OrdinalIgnoreCase) || host.EndsWith("." + state.ZoneName, StringComparison.OrdinalIgnoreCase)))
+            || !(host.Equals(state.ZoneName, StringComparison.OrdinalIgnoreCase) || host.EndsWith("." + state.ZoneName, StringComparison.OrdinalIgnoreCase)
+                 || await IsCustomHostnameAsync(connection, zoneId, host, cancellationToken)))
         {
             throw CloudflareException.BadRequest($"The route pattern must be a host in {state.ZoneName} with an optional path, e.g. 'app.{state.ZoneName}/*'.");
         }
 
-        await using var connection = await state.OpenMetadataAsync(cancellationToken);
         if (script is not null && await WorkerStore.FindAsync(connection, state.AccountId, script, cancellationToken) is null)
         {
             throw CloudflareException.BadRequest("workers.api.error.script_not_found", CloudflareErrorCodes.WorkerRouteScriptMissing);
@@ -95,6 +96,16 @@ internal static class WorkerRoutesApi
         }
 
         return CloudflareResults.Ok(route);
+    }
+
+    /// <summary>Cloudflare for SaaS: a custom hostname of the zone (a customer's domain) may carry a route too.</summary>
+    private static async Task<bool> IsCustomHostnameAsync(SqliteConnection connection, string zoneId, string host, CancellationToken cancellationToken)
+    {
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT 1 FROM custom_hostnames WHERE zone_id = $z AND hostname = $h";
+        command.Parameters.AddWithValue("$z", zoneId);
+        command.Parameters.AddWithValue("$h", host.ToLowerInvariant());
+        return await command.ExecuteScalarAsync(cancellationToken) is not null;
     }
 
     private static async Task<CloudflareEnvelopeResult> Get(string zoneId, string id, CloudflareState state, CancellationToken cancellationToken)
