@@ -24,16 +24,3 @@ internal static class StepNames
     public static bool Bool(JsonElement payload, string name) =>
         payload.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.True;
 }
-
-/// <summary>
-/// The step logic of job types whose Cloudflare calls this build does not carry yet: the job fails permanently at its
-/// first step (nothing was created, so the rollback has nothing to undo) instead of pretending success.
-/// </summary>
-internal static class UnavailableStepLogic
-{
-    public static Task<StepOutcome> RunAsync(StepContext context) =>
-        throw StepFailureException.Permanent(JobErrorCodes.CfApiError, $"Step {context.Step.Name} of {context.Job.Type} is not available in this build.");
-
-    /// <summary>Nothing was created by a step that never ran.</summary>
-    public static Task<StepOutcome> UndoAsync() => Task.FromResult(StepOutcome.Skipped);
-}
