@@ -75,10 +75,13 @@ public sealed class PlatformHost : IAsyncDisposable
         var host = new PlatformHost(environment, dataDir, new ServiceDirectory());
         // The Sandbox (00-system §12) serves only local/dev and needs a real socket (the S3 SDK, dropped connections);
         // in-memory test platforms start their own with Nno.Testing's TestSandbox.
+        int? sandboxPort = null;
         if (environment is "local" or "dev" && settings.Listen && configuration.GetValue("Sandbox:Enabled", true))
         {
+            sandboxPort = SandboxWiring.ResolvePort(configuration);
             host._sandbox = SandboxApplication.Build(new SandboxApplicationSettings
             {
+                Port = sandboxPort,
                 Args = settings.Args,
                 Settings = new Dictionary<string, string?>(settings.Settings) { ["Nno:Environment"] = environment, ["Nno:DataDir"] = dataDir },
                 HostManagesLifetime = true,
@@ -106,6 +109,11 @@ public sealed class PlatformHost : IAsyncDisposable
             {
                 perService["AUTH_API_KEY"] = generatedStaticKey;
                 perService["Gateway:StaticKeyFile"] = StaticServiceKey.PathFor(dataDir);
+            }
+
+            if (module.Info.Name == NnoServices.Provisioning && sandboxPort is { } port)
+            {
+                SandboxWiring.ConfigureProvisioning(configuration, port, perService);
             }
 
             if (module.Info.Name == NnoServices.Iam)

@@ -103,6 +103,7 @@ public static class ProvisioningService
         ArgumentNullException.ThrowIfNull(app);
         app.MapProvisionJobs();
         app.MapJobReads();
+        app.MapProvisionSecrets();
         return app;
     }
 }

@@ -27,8 +27,6 @@ public sealed class ProvisioningCrashTests
         ports["sandbox"] = sandboxPort;
         var environment = new Dictionary<string, string>
         {
-            // The host's emulator listens on a free port; Provisioning is pointed at it.
-            ["Cloudflare__ApiBaseUrl"] = $"http://127.0.0.1:{sandboxPort}/cloudflare/client/v4",
             // Short leases so the restarted process resumes the killed runs within seconds.
             ["Provisioning__LeaseSeconds"] = "3",
             ["Provisioning__LeaseRenewSeconds"] = "1",

@@ -132,3 +132,15 @@ internal sealed record SecretValueRequest
 
 /// <summary>The 202 answer of P1–P9, P12, P14.</summary>
 internal sealed record JobAccepted(string JobId, string Status);
+
+/// <summary>P15 body: the secret's value (1 B–8 KiB of UTF-8). Held only for the request.</summary>
+internal sealed record SetSecretRequest
+{
+    public string? Value { get; init; }
+
+    /// <summary>Never prints the value (records print their properties by default).</summary>
+    public override string ToString() => nameof(SetSecretRequest);
+}
+
+/// <summary>P15 answer.</summary>
+internal sealed record SecretSet(string Name, string Worker, string Status);

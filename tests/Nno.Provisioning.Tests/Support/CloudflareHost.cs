@@ -53,7 +53,7 @@ internal sealed class CloudflareHost : IAsyncDisposable
 
     public FakeTimeProvider Time => Host.Platform.Time;
 
-    public static async Task<CloudflareHost> StartAsync(IDictionary<string, string?>? settings = null, RecordingRegistry? registry = null)
+    public static async Task<CloudflareHost> StartAsync(IDictionary<string, string?>? settings = null, RecordingRegistry? registry = null, Action<IServiceCollection>? configure = null)
     {
         var time = new FakeTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
         var sandbox = await TestSandbox.StartAsync(time);
@@ -76,6 +76,7 @@ internal sealed class CloudflareHost : IAsyncDisposable
                 services.RemoveAll<BundleCatalogue>();
                 services.AddSingleton(TestCatalogue.Value);
                 services.AddHttpClient(NnoServices.StackRegistryInfo.BindingName).ConfigurePrimaryHttpMessageHandler(stacks.CreateHandler);
+                configure?.Invoke(services);
             });
             return new CloudflareHost(sandbox, host, stacks);
         }
