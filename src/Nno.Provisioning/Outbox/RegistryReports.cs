@@ -81,13 +81,16 @@ internal static class RegistryReports
         BodyJson = JsonSerializer.Serialize(new { sslStatus, sslError }, Json),
     };
 
-    /// <summary><c>PUT …/resources/{registryId}/secrets/{name}</c>: secret metadata, never a value.</summary>
+    /// <summary>
+    /// <c>PUT …/resources/{registryId}/secrets/{name}</c>: secret metadata, never a value. <paramref name="lastSetAt"/> is
+    /// Unix ms (the database's form); the wire carries it as an ISO-8601 UTC string (00-system.md: timestamps in APIs).
+    /// </summary>
     public static RegistryOutboxRecord SecretSet(CfResourceRecord workerLedger, string name, long lastSetAt) => new()
     {
         PlatformId = workerLedger.PlatformId,
         Method = "PUT",
         PathTemplate = PlatformsPath + workerLedger.PlatformId + "/resources/" + RegistryIdOf(workerLedger.Id) + "/secrets/" + name,
-        BodyJson = JsonSerializer.Serialize(new { status = "set", lastSetAt }, Json),
+        BodyJson = JsonSerializer.Serialize(new { status = "set", lastSetAt = DateTimeOffset.FromUnixTimeMilliseconds(lastSetAt).UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", System.Globalization.CultureInfo.InvariantCulture) }, Json),
     };
 
     /// <summary><c>DELETE …/resources/{registryId}/secrets/{name}</c>.</summary>

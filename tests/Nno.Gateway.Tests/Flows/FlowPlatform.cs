@@ -64,7 +64,8 @@ public sealed partial class FlowPlatform : IAsyncDisposable
     /// </summary>
     /// <param name="extraSettings">Configuration on top of the flow settings (log levels of a scan, for example).</param>
     /// <param name="extraServices">Real services to run besides IAM, the gateway and the recorded upstream (the Registry, say).</param>
-    public static async Task<FlowPlatform> StartAsync(IDictionary<string, string?>? extraSettings = null, IReadOnlyCollection<string>? extraServices = null)
+    /// <param name="time">The shared clock (a Sandbox started first reads the same one); a new fake clock when null.</param>
+    public static async Task<FlowPlatform> StartAsync(IDictionary<string, string?>? extraSettings = null, IReadOnlyCollection<string>? extraServices = null, Microsoft.Extensions.Time.Testing.FakeTimeProvider? time = null)
     {
         var recorder = new UpstreamRecorder();
         var logs = new LogSink();
@@ -97,7 +98,8 @@ public sealed partial class FlowPlatform : IAsyncDisposable
                 {
                     recorder.Install(name, app);
                 }
-            });
+            },
+            time: time);
         return new FlowPlatform(platform, recorder, logs);
     }
 
