@@ -105,8 +105,8 @@ public static class ProvisionBootstrap
         var fraction = requests.Count / allowed;
         var reached = requests.Count >= budget ? requests[budget - 1].At - start : (TimeSpan?)null;
         Console.WriteLine(FormattableString.Invariant(
-            $"(b) default budget 1,100/300 s, emulator 1,200/300 s, window {measured.TotalSeconds:0} s: {requests.Count} calls = {fraction:P1} of the {allowed:N0} the budget allows in the window; {served429} × 429; budget spent after {(reached is { } r ? r.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture) + " s" : "never")}; {counts.Completed}/{jobs} COMPLETED by then (targets: zero 429, >= 90 %)"));
-        return new { windowSeconds = Math.Round(measured.TotalSeconds, 1), calls = requests.Count, allowed, fraction = Math.Round(fraction, 3), status429 = served429, budgetSpentSeconds = reached is { } s ? Math.Round(s.TotalSeconds, 1) : (double?)null, completed = counts.Completed };
+            $"(b) default budget 1,100/300 s, emulator 1,200/300 s, window {measured.TotalSeconds:0} s: {requests.Count} calls = {fraction:P1} of the {allowed:N0} the budget allows in the window; {served429} × 429; budget spent after {(reached is { } r ? r.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture) + " s" : "never")}; {counts.Completed}/{jobs} COMPLETED, {counts.Terminal - counts.Completed} otherwise finished by then (targets: zero 429, >= 90 %)"));
+        return new { windowSeconds = Math.Round(measured.TotalSeconds, 1), calls = requests.Count, allowed, fraction = Math.Round(fraction, 3), status429 = served429, budgetSpentSeconds = reached is { } s ? Math.Round(s.TotalSeconds, 1) : (double?)null, completed = counts.Completed, otherTerminal = counts.Terminal - counts.Completed };
     }
 
     /// <summary>The path with ids folded, for the per-route breakdown.</summary>
