@@ -1,5 +1,6 @@
 using Nno.Bench.Gateway;
 using Nno.Bench.Iam;
+using Nno.Bench.Provisioning;
 using Nno.Bench.Queue;
 using Nno.Bench.Registry;
 
@@ -12,6 +13,7 @@ return args.FirstOrDefault() switch
     "gateway-auth" => await GatewayAuthThroughput.RunAsync(args[1..]),
     "gateway-protection" => await GatewayProtectionThroughput.RunAsync(args[1..]),
     "registry-list" => await PlatformListLatency.RunAsync(args[1..]),
+    "provision-bootstrap" => await ProvisionBootstrap.RunAsync(args[1..]),
     _ => Usage(),
 };
 
@@ -32,6 +34,8 @@ static int Usage()
                   a platform route by session and by API key: authentication only vs the full chain (scope, status, rate limits)
           registry-list [--requests N] [--rounds N] [--limit N] [--small N] [--large N]
                   GET /api/v1/platforms page latency as an operator with 1,000 vs 100,000 platforms in the Registry
+          provision-bootstrap [--jobs N] [--window s] [--timeout s] [--only a|b]
+                  100 platform bootstraps at once against the Cloudflare emulator: raised budget (time to COMPLETED), default budget (429s, budget use)
         """);
     return 2;
 }
