@@ -19,8 +19,8 @@ namespace Nno.Provisioning.Outbox;
 /// <summary>
 /// Delivers <c>registry_outbox</c> rows to the Registry (provisioning.md §4.8): one replica at a time (lease row
 /// <c>provisioning.outbox</c>), FIFO per platform (a platform's rows wait behind its first unsent row; at most 50 per
-/// platform per tick), <c>Idempotency-Key: prov-outbox:{seq}</c> on POSTs, <c>{registryId:…}</c> resolved at send time,
-/// retries 1 s → 5 min forever, an alert log after 1 h undelivered. A <c>provision-events</c> 404 naming
+/// platform per tick), <c>Idempotency-Key: prov-outbox:{seq}</c> on POSTs, <c>{registryId:…}</c> resolved at send time
+/// (in the path the row waits until the id is known; a body value becomes null when it is not), retries 1 s → 5 min forever, an alert log after 1 h undelivered. A <c>provision-events</c> 404 naming
 /// <c>job</c> is dropped; a bare 404 (a missing route) keeps retrying. A DELETE answered 404 with a resource is done.
 /// </summary>
 internal sealed partial class RegistryOutboxDispatcher(
@@ -175,7 +175,7 @@ internal sealed partial class RegistryOutboxDispatcher(
         foreach (Match match in PlaceholderPattern().Matches(row.PathTemplate))
         {
             var ledgerId = match.Groups[1].Value;
-            var registryId = await db.Resources.AsNoTracking().Where(r => r.Id == ledgerId).Select(r => r.RegistryId).FirstOrDefaultAsync(cancellationToken);
+            var registryId = await RegistryIdAsync(db, ledgerId, cancellationToken);
             if (registryId is null)
             {
                 return (false, null, $"the Registry id of ledger row {ledgerId} is not known yet", null);
@@ -184,10 +184,22 @@ internal sealed partial class RegistryOutboxDispatcher(
             path = path.Replace(match.Value, Uri.EscapeDataString(registryId), StringComparison.Ordinal);
         }
 
-        using var request = new HttpRequestMessage(new HttpMethod(row.Method), path.TrimStart('/'));
-        if (row.BodyJson is not null)
+        var body = row.BodyJson;
+        if (body is not null)
         {
-            request.Content = new StringContent(row.BodyJson, Encoding.UTF8, "application/json");
+            // A body reference is a whole JSON string value. Every earlier row of the platform has been sent (FIFO), so an
+            // id still unknown now never will be: the optional field goes as null instead of blocking the platform.
+            foreach (var match in BodyPlaceholderPattern().Matches(body).Select(m => m.Value).Distinct(StringComparer.Ordinal).ToList())
+            {
+                var registryId = await RegistryIdAsync(db, match["\"{registryId:".Length..^2], cancellationToken);
+                body = body.Replace(match, registryId is null ? "null" : JsonSerializer.Serialize(registryId), StringComparison.Ordinal);
+            }
+        }
+
+        using var request = new HttpRequestMessage(new HttpMethod(row.Method), path.TrimStart('/'));
+        if (body is not null)
+        {
+            request.Content = new StringContent(body, Encoding.UTF8, "application/json");
         }
 
         if (row.Method == "POST")
@@ -241,6 +253,9 @@ internal sealed partial class RegistryOutboxDispatcher(
         }
     }
 
+    private static Task<string?> RegistryIdAsync(ProvisioningDbContext db, string ledgerId, CancellationToken cancellationToken) =>
+        db.Resources.AsNoTracking().Where(r => r.Id == ledgerId).Select(r => r.RegistryId).FirstOrDefaultAsync(cancellationToken);
+
     private TimeSpan? RetryAfterOf(HttpResponseMessage response)
     {
         RetryConditionHeaderValue? retryAfter = response.Headers.RetryAfter;
@@ -286,6 +301,9 @@ internal sealed partial class RegistryOutboxDispatcher(
 
     [GeneratedRegex(@"\{registryId:(res_[a-z0-9]{20})\}", RegexOptions.CultureInvariant)]
     private static partial Regex PlaceholderPattern();
+
+    [GeneratedRegex(@"""\{registryId:res_[a-z0-9]{20}\}""", RegexOptions.CultureInvariant)]
+    private static partial Regex BodyPlaceholderPattern();
 
     [LoggerMessage(EventName = "provisioning.outbox.undelivered", Level = LogLevel.Error, Message = "provisioning.outbox.undelivered: row {Seq} of platform {PlatformId} ({Method} {Path}) is undelivered after {Attempts} attempts over an hour: {Error}")]
     private static partial void LogUndelivered(ILogger logger, long seq, string platformId, string method, string path, int attempts, string? error);

@@ -33,7 +33,8 @@ internal sealed class OutboxSignal : IDisposable
 /// <summary>
 /// The Registry calls of provisioning.md §4.8 as outbox rows. Paths may hold <c>{registryId:res_…}</c>, replaced at send
 /// time by that ledger row's <c>registry_id</c> (known once the row's own report was answered, which FIFO order per
-/// platform guarantees).
+/// platform guarantees). A body string value that is exactly such a placeholder (<c>resourceId</c> of a DNS record,
+/// <c>dnsRecordId</c> of a custom domain) is resolved the same way, or sent as null when that row was never reported.
 /// </summary>
 internal static class RegistryReports
 {
@@ -100,6 +101,9 @@ internal static class RegistryReports
         Method = "DELETE",
         PathTemplate = PlatformsPath + workerLedger.PlatformId + "/resources/" + RegistryIdOf(workerLedger.Id) + "/secrets/" + name,
     };
+
+    /// <summary>The body value that stands for a ledger row's Registry id (null stays null).</summary>
+    public static string? RegistryIdValue(CfResourceRecord? ledger) => ledger is null ? null : RegistryIdOf(ledger.Id);
 
     /// <summary><c>PATCH …/custom-domains/{cdid}</c>.</summary>
     public static RegistryOutboxRecord CustomDomain(string platformId, string customDomainId, object body) => new()

@@ -33,11 +33,16 @@ internal sealed class AddCustomDomainSteps : IJobSteps
         var targetRow = await CustomDomains.TargetAsync(context, target, cancellationToken);
         if (context.BaseName == "register_domain_hostname")
         {
-            var hostname = await HostnameOps.EnsureCustomHostnameAsync(
+            var (hostname, row) = await HostnameOps.EnsureCustomHostnameAsync(
                 context, domain, CustomHostnameSslMethod.Txt, context.Job.Environment, targetRow.StackId, targetRow.FeatureId, cdid, "custom_domain", target, cancellationToken);
             var fallback = context.Services.GetRequiredService<CloudflareClient>().Options.SaasFallbackOrigin;
+            // dnsRecordId: the Registry id of the DNS record reported just before (resolved by the outbox at send time).
             await context.ReportAsync(
-                [RegistryReports.CustomDomain(context.Job.PlatformId, cdid, new { status = "pending", sslStatus = HostnameOps.SslStatusOf(hostname), verificationRecords = CustomDomains.VerificationRecords(hostname, domain, fallback) })],
+                [RegistryReports.CustomDomain(context.Job.PlatformId, cdid, new
+                {
+                    status = "pending", sslStatus = HostnameOps.SslStatusOf(hostname), verificationRecords = CustomDomains.VerificationRecords(hostname, domain, fallback),
+                    dnsRecordId = RegistryReports.RegistryIdValue(row),
+                })],
                 cancellationToken);
             return StepOutcome.Done;
         }

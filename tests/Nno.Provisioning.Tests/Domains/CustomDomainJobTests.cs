@@ -39,6 +39,25 @@ public sealed class CustomDomainJobTests
         {
             Assert.Equal("custom_domain", body.RootElement.GetProperty("recordType").GetString());
             Assert.Equal(target, body.RootElement.GetProperty("target").GetString());
+            // A customer domain points at a hostname, not a resource.
+            Assert.True(!body.RootElement.TryGetProperty("resourceId", out var none) || none.ValueKind == JsonValueKind.Null, dns.Body);
+        }
+
+        // The PATCH names the DNS record the job reported (its Registry id); the feature hostname's record names the feature Worker.
+        var ledgerRows = await cf.LedgerAsync(pid);
+        var dnsRecordId = ledgerRows.Single(r => r.Kind == "custom_hostname" && r.Name == domain).RegistryId;
+        Assert.NotNull(dnsRecordId);
+        using (var body = JsonDocument.Parse(pending.Body!))
+        {
+            Assert.Equal(dnsRecordId, body.RootElement.GetProperty("dnsRecordId").GetString());
+        }
+
+        var featureDns = Assert.Single(cf.Registry.Calls, c => c.Path.EndsWith("/dns-records", StringComparison.Ordinal) && c.Body!.Contains($"\"hostname\":\"{target}\"", StringComparison.Ordinal));
+        var featureWorkerId = ledgerRows.Single(r => r.Kind == "worker" && r.Name == $"{pid}-default-team").RegistryId;
+        Assert.NotNull(featureWorkerId);
+        using (var body = JsonDocument.Parse(featureDns.Body!))
+        {
+            Assert.Equal(featureWorkerId, body.RootElement.GetProperty("resourceId").GetString());
         }
 
         // After the emulator's SSL delay the poller sees the certificate active and tells the Registry.

@@ -59,9 +59,24 @@ public sealed class ProvisionPlatformTests
         int[] order = [authDb, auth, secret, authDns, portal, consoleDns, completed];
         Assert.All(order, i => Assert.True(i >= 0, string.Join("\n", calls.Select(c => c.Method + " " + c.Path + " " + c.Body))));
         Assert.Equal(order.Order().ToArray(), order);
+        // Each DNS record names what its hostname points at by Registry id: the auth Worker, the Pages project.
+        var ledger = await env.LedgerAsync(pid);
+        var workerId = ledger.Single(r => r.Kind == ResourceKinds.Worker).RegistryId;
+        var portalId = ledger.Single(r => r.Kind == ResourceKinds.PagesProject).RegistryId;
+        Assert.NotNull(workerId);
+        Assert.NotNull(portalId);
+        Assert.NotEqual(workerId, portalId);
+        Assert.Equal(workerId, ResourceIdOf(calls[authDns]));
+        Assert.Equal(portalId, ResourceIdOf(calls[consoleDns]));
         // The secret's value never reaches the Registry, the job or the steps.
         Assert.DoesNotContain(calls, c => c.Body?.Contains("\"text\"", StringComparison.Ordinal) == true);
         Assert.All(steps, s => Assert.DoesNotContain("secret_text", s.OutputJson, StringComparison.Ordinal));
+    }
+
+    private static string? ResourceIdOf(RegistryCall call)
+    {
+        using var body = JsonDocument.Parse(call.Body!);
+        return body.RootElement.GetProperty("resourceId").GetString();
     }
 
     [Fact]

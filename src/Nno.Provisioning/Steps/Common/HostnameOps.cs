@@ -40,8 +40,12 @@ internal static class HostnameOps
         };
     }
 
-    /// <summary>Ensures the custom hostname; records it in the ledger and reports the DNS record when it is new there.</summary>
-    public static async Task<CustomHostname> EnsureCustomHostnameAsync(
+    /// <summary>
+    /// Ensures the custom hostname; records it in the ledger and reports the DNS record (with <c>resourceId</c>, the Registry
+    /// id of the Worker or Pages project named <paramref name="target"/>, when the ledger has one). Returns the hostname
+    /// and its ledger row.
+    /// </summary>
+    public static async Task<(CustomHostname Hostname, CfResourceRecord Row)> EnsureCustomHostnameAsync(
         StepContext context, string hostname, CustomHostnameSslMethod method, string? env, string? sid, string? featureId, string? customDomainId,
         string recordType, string target, CancellationToken ct)
     {
@@ -73,11 +77,12 @@ internal static class HostnameOps
         context.Output[HostnameCreatedKey] = ours;
         var ssl = SslStatusOf(found);
         var meta = System.Text.Json.JsonSerializer.Serialize(new { target, recordType });
-        await context.RecordResourceAsync(
+        var resourceId = RegistryReports.RegistryIdValue(await LedgerReports.TargetResourceAsync(context.Db, context.Job.PlatformId, target, ct));
+        var row = await context.RecordResourceAsync(
             new LedgerEntry(ResourceKinds.CustomHostname, hostname, found.Id, env, sid, featureId, customDomainId, ssl, meta), ours,
-            row => [RegistryReports.DnsRecord(row, new DnsRecordReport(hostname, env ?? "prod", recordType, target, sid ?? "default", null, found.Id, ssl))],
+            row => [RegistryReports.DnsRecord(row, new DnsRecordReport(hostname, env ?? "prod", recordType, target, sid ?? "default", resourceId, found.Id, ssl))],
             ct);
-        return found;
+        return (found, row);
     }
 
     /// <summary>Ensures the Worker route <c>{pattern}</c> → <paramref name="script"/> (create first; on duplicate list routes).</summary>
@@ -272,10 +277,11 @@ internal static class HostnameOps
         var cfId = context.Step.CfId;
         var createdByJob = context.Step.CreatedByJob;
         var ssl = SslStatusOf(found);
+        var resourceId = RegistryReports.RegistryIdValue(await LedgerReports.TargetResourceAsync(context.Db, context.Job.PlatformId, target, ct));
         await context.RecordResourceAsync(
             new LedgerEntry(ResourceKinds.CustomHostname, hostname, found.Id, env, sid, fid, cdid, ssl, System.Text.Json.JsonSerializer.Serialize(new { target, recordType })),
             false,
-            row => [RegistryReports.DnsRecord(row, new DnsRecordReport(hostname, env ?? "prod", recordType, target, sid ?? "default", null, found.Id, ssl))],
+            row => [RegistryReports.DnsRecord(row, new DnsRecordReport(hostname, env ?? "prod", recordType, target, sid ?? "default", resourceId, found.Id, ssl))],
             ct);
         context.Step.CfId = cfId;
         context.Step.CreatedByJob = createdByJob;

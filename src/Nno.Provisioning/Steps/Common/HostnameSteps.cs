@@ -46,11 +46,12 @@ internal static class HostnameSteps
             cancellationToken);
         CreateOrAdopt.Remember(context, HostnamePart, found.Id, ours);
         var ssl = SslStatus(found);
+        var targetResource = await LedgerReports.TargetResourceAsync(context.Db, context.Job.PlatformId, target, cancellationToken);
         var row = await context.RecordResourceAsync(
             new LedgerEntry(ResourceKinds.CustomHostname, hostname, found.Id, scope.Environment, scope.StackId, scope.FeatureId, SslStatus: ssl,
                 MetaJson: JsonSerializer.Serialize(new { target })),
             ours || context.Step.CreatedByJob,
-            r => [LedgerReports.DnsRecord(r, target, ssl)],
+            r => [LedgerReports.DnsRecord(r, target, targetResource, ssl)],
             cancellationToken);
         return row;
     }

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Microsoft.EntityFrameworkCore;
 using Nno.Provisioning.Data;
 using Nno.Provisioning.Jobs;
 using Nno.Provisioning.Outbox;
@@ -69,8 +70,25 @@ internal static class LedgerReports
             Nno.Provisioning.Cloudflare.CloudflareIds.IsValid(row.CfId) ? row.CfId : null, null, row.FeatureId, jobId));
     }
 
-    /// <summary>The DNS record upsert of a custom hostname ledger row pointing at <paramref name="target"/> (script or project).</summary>
-    public static RegistryOutboxRecord DnsRecord(CfResourceRecord hostname, string target, string sslStatus) =>
+    /// <summary>
+    /// The DNS record upsert of a custom hostname ledger row pointing at <paramref name="target"/> (script or project);
+    /// <paramref name="targetResource"/> is that Worker's or Pages project's ledger row, sent as its Registry id.
+    /// </summary>
+    public static RegistryOutboxRecord DnsRecord(CfResourceRecord hostname, string target, CfResourceRecord? targetResource, string sslStatus) =>
         RegistryReports.DnsRecord(hostname, new DnsRecordReport(
-            hostname.Name, hostname.Environment ?? "prod", "custom_hostname", target, hostname.StackId ?? "default", null, hostname.CfId, sslStatus));
+            hostname.Name, hostname.Environment ?? "prod", "custom_hostname", target, hostname.StackId ?? "default",
+            RegistryReports.RegistryIdValue(targetResource), hostname.CfId, sslStatus));
+
+    /// <summary>
+    /// The active ledger row of the Worker or Pages project named <paramref name="target"/> (what a hostname points at), or
+    /// null (a customer domain's target is a hostname, not a resource).
+    /// </summary>
+    public static Task<CfResourceRecord?> TargetResourceAsync(ProvisioningDbContext db, string platformId, string target, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(db);
+        return db.Resources.AsNoTracking().FirstOrDefaultAsync(
+            r => (r.Kind == ResourceKinds.Worker || r.Kind == ResourceKinds.PagesProject) && r.Name == target && r.Status == CfResourceStatuses.Active
+                && r.PlatformId == platformId,
+            cancellationToken);
+    }
 }
