@@ -161,6 +161,11 @@ public sealed class ProvisioningFlowTests : IAsyncLifetime
         var hostnames = dns.Select(d => d.GetProperty("hostname").GetString()!).ToList();
         Assert.Contains($"auth.svc.default.{pid}.nno.run", hostnames);
         Assert.Contains($"console.app.default.{pid}.nno.run", hostnames);
+        // Each record names, by Registry id, the resource its hostname points at: the auth Worker, the portal's Pages project.
+        string ResourceIdOf(string logicalName) => resources.Single(r => r.GetProperty("logicalName").GetString() == logicalName).GetProperty("id").GetString()!;
+        string? RecordResourceId(string hostname) => dns.Single(d => d.GetProperty("hostname").GetString() == hostname).GetProperty("resourceId").GetString();
+        Assert.Equal(ResourceIdOf("auth"), RecordResourceId($"auth.svc.default.{pid}.nno.run"));
+        Assert.Equal(ResourceIdOf("portal"), RecordResourceId($"console.app.default.{pid}.nno.run"));
 
         // The auth Worker's secret metadata (ISO-8601 lastSetAt on the wire) reached the Registry; no value did.
         await EventuallyAsync(async () => (await ListAsync($"/api/v1/platforms/{pid}/secrets")).Any(x => x.GetProperty("name").GetString() == "BETTER_AUTH_SECRET" && x.GetProperty("status").GetString() == "set"), "the auth secret metadata");
