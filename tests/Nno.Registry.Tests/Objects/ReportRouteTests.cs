@@ -158,8 +158,20 @@ public sealed class ReportRouteTests(SharedRegistry shared) : IClassFixture<Shar
         var p = await Host.SeedPlatformAsync("dns-shape");
         using var provisioning = await Host.ProvisioningAsync();
         var good = $"team.svc.stg.{p.StackId}.{p.Id}.nno.run";
-        using var ok = await provisioning.PostJsonAsync(PathOf(p, "dns-records"), new { hostname = good, environment = "stg", recordType = "custom_hostname", target = $"{p.Id}-{p.StackId}-team-stg" });
-        Assert.Equal(p.StackId, (await ok.ExpectAsync(HttpStatusCode.Created)).GetProperty("stackId").GetString());
+        // resourceId (the Worker the hostname points at) is stored and read back; another platform's resource is "not found".
+        var other = await Host.SeedPlatformAsync("dns-shape-other");
+        using var foreign = await provisioning.PostJsonAsync(PathOf(p, "dns-records"),
+            new { hostname = good, environment = "stg", recordType = "custom_hostname", target = $"{p.Id}-{p.StackId}-team-stg", resourceId = other.WorkerId });
+        var foreignError = await foreign.ExpectErrorAsync(HttpStatusCode.BadRequest, "VALIDATION_ERROR");
+        Assert.True(foreignError.GetProperty("error").GetProperty("details").GetProperty("fields").TryGetProperty("resourceId", out _), foreignError.ToString());
+        using var ok = await provisioning.PostJsonAsync(PathOf(p, "dns-records"),
+            new { hostname = good, environment = "stg", recordType = "custom_hostname", target = $"{p.Id}-{p.StackId}-team-stg", resourceId = p.WorkerId });
+        var record = await ok.ExpectAsync(HttpStatusCode.Created);
+        Assert.Equal(p.StackId, record.GetProperty("stackId").GetString());
+        Assert.Equal(p.WorkerId, record.GetProperty("resourceId").GetString());
+        using var op = Host.Operator();
+        using var read = await op.GetAsync(PathOf(p, $"dns-records/{record.GetProperty("id").GetString()}"));
+        Assert.Equal(p.WorkerId, (await read.ExpectAsync(HttpStatusCode.OK)).GetProperty("resourceId").GetString());
 
         var bad = new (string Hostname, string Environment, string RecordType)[]
         {
