@@ -57,7 +57,7 @@ internal sealed class ProvisionJobRecord
 
     /// <summary>
     /// Transient failures since a step last completed or was undone, this phase of this run: past <c>max_retries</c> the
-    /// message is dead-lettered, and the backoff grows with it (decision 0490).
+    /// message is dead-lettered, and the backoff grows with it (decision 0505).
     /// </summary>
     public int RetryStreak { get; set; }
 

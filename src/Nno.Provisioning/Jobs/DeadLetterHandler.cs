@@ -90,7 +90,7 @@ internal sealed partial class DeadLetterHandler(
                 return;
             }
 
-            // The executor dead-letters on the job's own count (retry_streak, decision 0490), which can exceed the message's deliveries.
+            // The executor dead-letters on the job's own count (retry_streak, decision 0505), which can exceed the message's deliveries.
             if (job.RunNumber == run && job.Phase == phase)
             {
                 attempts = Math.Max(attempts, job.RetryStreak);

@@ -408,7 +408,7 @@ internal sealed partial class JobExecutor(
     /// <summary>
     /// A transient failure, already counted in <c>job.retry_streak</c> (failures since a step last finished). The count
     /// lives on the job, not on the message, because a deferral sends a fresh message whose delivery count starts again:
-    /// past <c>max_retries</c> the message is dead-lettered however many messages it took (decision 0490).
+    /// past <c>max_retries</c> the message is dead-lettered however many messages it took (decision 0505).
     /// </summary>
     private async Task RetryLeasedAsync(QueueMessage message, ProvisionJobRecord job, ProvisionStepRecord step, StepFailureException failure, CancellationToken cancellationToken)
     {

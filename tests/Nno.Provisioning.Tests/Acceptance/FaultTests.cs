@@ -60,7 +60,7 @@ public sealed class FaultTests(ITestOutputHelper output)
                 Assert.Null(job.ErrorCode);
                 // Attempts count the final, successful run plus one per non-429 failure; a 429 is a deferral only.
                 Assert.Equal(1 + transients, job.Attempts);
-                // max_retries holds per step however many fresh messages the deferrals sent (decision 0490).
+                // max_retries holds per step however many fresh messages the deferrals sent (decision 0505).
                 Assert.All(steps, s => Assert.InRange(s.Attempts - 1, 0, MaxRetries));
                 Assert.Equal(job.Attempts - 1, steps.Sum(s => s.Attempts - 1));
                 Assert.All(steps, s => Assert.True(s.Status is StepStatuses.Completed or StepStatuses.Skipped, $"{pid} {s.Name} {s.Status}"));
