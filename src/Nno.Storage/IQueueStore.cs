@@ -71,6 +71,13 @@ public interface IQueueBatch
     /// <summary>Makes <paramref name="message"/> available again after <paramref name="delay"/> (default: the queue's retry delay), or dead-letters it.</summary>
     Task<bool> RetryAsync(QueueMessage message, TimeSpan? delay = null, string? error = null, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Moves <paramref name="message"/> to the dead-letter queue now, whatever its delivery count (discards it when the
+    /// queue has none): for a consumer that counts attempts across messages of its own. False when it was already settled
+    /// or its lease was lost.
+    /// </summary>
+    Task<bool> DeadLetterAsync(QueueMessage message, string? error = null, CancellationToken cancellationToken = default);
+
     /// <summary>Acks every message not settled yet.</summary>
     Task AckAllAsync(CancellationToken cancellationToken = default);
 

@@ -39,10 +39,10 @@ public enum QueueMessageOutcome
     /// <summary>Retried: available again after its delay.</summary>
     Retried,
 
-    /// <summary>Attempts exceeded <c>max_retries</c>: moved to the dead-letter queue.</summary>
+    /// <summary>Attempts exceeded <c>max_retries</c>, or the consumer dead-lettered it: moved to the dead-letter queue.</summary>
     DeadLettered,
 
-    /// <summary>Attempts exceeded <c>max_retries</c> and the queue has no dead-letter queue: deleted.</summary>
+    /// <summary>Dead-lettered (as above) while the queue has no dead-letter queue: deleted.</summary>
     Discarded,
 
     /// <summary>The lease expired and another consumer took the message; this batch can no longer settle it.</summary>
@@ -107,6 +107,9 @@ public sealed class QueueMessage
 
     public Task<bool> RetryAsync(TimeSpan? delay = null, string? error = null, CancellationToken cancellationToken = default) =>
         _batch.RetryAsync(this, delay, error, cancellationToken);
+
+    public Task<bool> DeadLetterAsync(string? error = null, CancellationToken cancellationToken = default) =>
+        _batch.DeadLetterAsync(this, error, cancellationToken);
 
     /// <summary>Records the outcome once (implementations call this when they settle the message).</summary>
     internal bool TrySettle(QueueMessageOutcome outcome)

@@ -188,6 +188,41 @@ public sealed class QueueStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task DeadLetter_OnFirstDelivery_MovesNowWithItsError_AndASecondSettlementIsRefused()
+    {
+        var clock = Stores.Clock();
+        using var store = Stores.Queues(_dir.Path, clock);
+        var options = store.GetOptions(QueueNames.Provision).Clone();
+        options.MaxBatchWait = TimeSpan.Zero;
+        var id = await store.GetProducer(QueueNames.Provision).SendJsonAsync(new ProvisionMessage("job_y", 2, "forward"));
+        var message = Assert.Single((await store.GetConsumer(QueueNames.Provision, options).ReceiveAvailableAsync()).Messages);
+
+        Assert.True(await message.DeadLetterAsync("CF_API_ERROR: sixth transient failure of the run"));
+        Assert.Equal(QueueMessageOutcome.DeadLettered, message.Outcome);
+        Assert.False(await message.RetryAsync(TimeSpan.FromSeconds(1)));
+        Assert.False(await message.AckAsync());
+
+        Assert.Equal(0, (await store.GetStatsAsync(QueueNames.Provision)).Total);
+        var dead = Assert.Single((await store.GetConsumer(QueueNames.ProvisionDeadLetter, Stores.Immediate()).ReceiveAvailableAsync()).Messages);
+        Assert.Equal(id, dead.Id);
+        Assert.Equal(1, dead.DeadLetter!.Attempts);
+        Assert.Equal("CF_API_ERROR: sixth transient failure of the run", dead.DeadLetter.LastError);
+    }
+
+    [Fact]
+    public async Task DeadLetter_WithoutDeadLetterQueue_DiscardsTheMessage()
+    {
+        using var store = Stores.Queues(_dir.Path, Stores.Clock());
+        await store.GetProducer("nodlq").SendTextAsync("x");
+        var message = Assert.Single((await store.GetConsumer("nodlq", Stores.Immediate()).ReceiveAvailableAsync()).Messages);
+
+        Assert.True(await message.DeadLetterAsync("gone"));
+
+        Assert.Equal(QueueMessageOutcome.Discarded, message.Outcome);
+        Assert.Equal(0, (await store.GetStatsAsync("nodlq")).Total);
+    }
+
+    [Fact]
     public async Task LeaseExpiry_OnLastAllowedAttempt_DeadLettersInsteadOfRedelivering()
     {
         var clock = Stores.Clock();

@@ -55,6 +55,12 @@ internal sealed class ProvisionJobRecord
     /// <summary>Deferrals in this run (over 100 counts as a transient failure).</summary>
     public int Deferrals { get; set; }
 
+    /// <summary>
+    /// Transient failures since a step last completed or was undone, this phase of this run: past <c>max_retries</c> the
+    /// message is dead-lettered, and the backoff grows with it (decision 0505).
+    /// </summary>
+    public int RetryStreak { get; set; }
+
     /// <summary>Unix ms: when the job's next delivery is due (the sweeper's yardstick).</summary>
     public long NextRunAt { get; set; }
 

@@ -90,6 +90,12 @@ internal sealed partial class DeadLetterHandler(
                 return;
             }
 
+            // The executor dead-letters on the job's own count (retry_streak, decision 0505), which can exceed the message's deliveries.
+            if (job.RunNumber == run && job.Phase == phase)
+            {
+                attempts = Math.Max(attempts, job.RetryStreak);
+            }
+
             db.DeadLetters.Add(new DeadLetterRecord
             {
                 Id = ids.NewPrefixedId("dlq"),
@@ -144,6 +150,6 @@ internal sealed partial class DeadLetterHandler(
         db.Steps.Where(s => s.JobId == jobId && s.Status == StepStatuses.Running)
             .ExecuteUpdateAsync(s => s.SetProperty(x => x.Status, StepStatuses.Pending), cancellationToken);
 
-    [LoggerMessage(EventName = "provisioning.job.dead_lettered", Level = LogLevel.Error, Message = "provisioning.job.dead_lettered {JobId} {PlatformId} run {RunNumber} phase {Phase} after {Attempts} deliveries: {LastError}")]
+    [LoggerMessage(EventName = "provisioning.job.dead_lettered", Level = LogLevel.Error, Message = "provisioning.job.dead_lettered {JobId} {PlatformId} run {RunNumber} phase {Phase} after {Attempts} attempts: {LastError}")]
     private static partial void LogDeadLettered(ILogger logger, string jobId, string platformId, int runNumber, string phase, int attempts, string lastError);
 }

@@ -57,12 +57,16 @@ internal sealed partial class JobExecutor(
     ExecutorIdentity identity,
     OutboxSignal signal,
     IOptions<ProvisioningOptions> options,
+    IOptions<NnoStorageOptions> storage,
     TimeProvider time,
     ILogger<JobExecutor> logger)
 {
     private long Now => time.GetUtcNow().ToUnixTimeMilliseconds();
 
     private ProvisioningOptions Settings => options.Value;
+
+    /// <summary><c>max_retries</c> of <c>provision-queue</c>: transient failures allowed in a row, without a step finishing.</summary>
+    private int MaxRetries => storage.Value.ForQueue(QueueNames.Provision).MaxRetries;
 
     public async Task HandleAsync(QueueMessage message, CancellationToken cancellationToken)
     {
@@ -204,6 +208,7 @@ internal sealed partial class JobExecutor(
             step.Status = outcome == StepOutcome.Skipped ? StepStatuses.Skipped : StepStatuses.Completed;
             step.Attempts++;
             step.CompletedAt = Now;
+            job.RetryStreak = 0;
             step.ErrorCode = null;
             step.ErrorMessage = null;
             // Committed before the next step starts (§4.3).
@@ -258,6 +263,7 @@ internal sealed partial class JobExecutor(
                 step.ErrorCode = failure.Code;
                 step.ErrorMessage = Truncate(failure.Message);
                 job.Attempts++;
+                job.RetryStreak++;
                 transitions.Apply(db, job, JobStatuses.Queued, now);
                 await RetryLeasedAsync(message, job, step, failure, cancellationToken);
                 return;
@@ -303,6 +309,7 @@ internal sealed partial class JobExecutor(
         job.Phase = JobPhases.Rollback;
         job.Attempts = 0;
         job.Deferrals = 0;
+        job.RetryStreak = 0;
         job.NextRunAt = now;
         job.EnqueuePending = true;
     }
@@ -346,6 +353,7 @@ internal sealed partial class JobExecutor(
                 await context.SaveAsync(cancellationToken);
                 step.Status = outcome == StepOutcome.Skipped ? StepStatuses.Skipped : StepStatuses.Undone;
                 step.UndoneAt = Now;
+                job.RetryStreak = 0;
                 step.ErrorCode = null;
                 step.ErrorMessage = null;
                 await db.SaveChangesAsync(cancellationToken);
@@ -374,6 +382,7 @@ internal sealed partial class JobExecutor(
                 step.ErrorCode = failure.Code;
                 step.ErrorMessage = Truncate(failure.Message);
                 job.Attempts++;
+                job.RetryStreak++;
                 await RetryLeasedAsync(message, job, step, failure, cancellationToken);
             }
 
@@ -396,15 +405,50 @@ internal sealed partial class JobExecutor(
         step.Status is StepStatuses.Completed or StepStatuses.Failed or StepStatuses.Undoing or StepStatuses.Running
         || (step.Status == StepStatuses.Pending && step.CreateAttempts > 0);
 
+    /// <summary>
+    /// A transient failure, already counted in <c>job.retry_streak</c> (failures since a step last finished). The count
+    /// lives on the job, not on the message, because a deferral sends a fresh message whose delivery count starts again:
+    /// past <c>max_retries</c> the message is dead-lettered however many messages it took (decision 0505).
+    /// </summary>
     private async Task RetryLeasedAsync(QueueMessage message, ProvisionJobRecord job, ProvisionStepRecord step, StepFailureException failure, CancellationToken cancellationToken)
     {
-        var delay = Backoff(message.Attempts, failure.RetryAfter);
+        var delay = Backoff(job.RetryStreak, failure.RetryAfter);
         job.NextRunAt = Now + (long)delay.TotalMilliseconds;
         ReleaseLease(job);
+        await RetryOrDeadLetterAsync(message, job, step.Name, failure.Code, failure.Message, delay, cancellationToken);
+    }
+
+    /// <summary>
+    /// Settles a transient failure on the job's count: dead-letter past <c>max_retries</c>; otherwise retry the message,
+    /// or, when the queue would dead-letter it on its own delivery count (steps finished between the failures), send a
+    /// fresh delayed message instead. Saves the job.
+    /// </summary>
+    private async Task RetryOrDeadLetterAsync(QueueMessage message, ProvisionJobRecord job, string step, string code, string error, TimeSpan delay, CancellationToken cancellationToken)
+    {
+        var reason = $"{code}: {Truncate(error)}";
+        if (job.RetryStreak > MaxRetries)
+        {
+            await db.SaveChangesAsync(cancellationToken);
+            signal.Notify();
+            LogRetriesExhausted(logger, job.Id, job.PlatformId, step, code, job.RetryStreak, error);
+            await message.DeadLetterAsync(reason, CancellationToken.None);
+            return;
+        }
+
+        LogTransient(logger, job.Id, job.PlatformId, step, code, job.RetryStreak, delay, error);
+        if (message.Attempts > MaxRetries)
+        {
+            job.EnqueuePending = true;
+            await db.SaveChangesAsync(cancellationToken);
+            signal.Notify();
+            await enqueuer.SendPendingAsync(job.Id, cancellationToken);
+            await message.AckAsync(CancellationToken.None);
+            return;
+        }
+
         await db.SaveChangesAsync(cancellationToken);
         signal.Notify();
-        LogTransient(logger, job.Id, job.PlatformId, step.Name, failure.Code, message.Attempts, delay, failure.Message);
-        await message.RetryAsync(delay, $"{failure.Code}: {Truncate(failure.Message)}", CancellationToken.None);
+        await message.RetryAsync(delay, reason, CancellationToken.None);
     }
 
     private async Task DeferAsync(QueueMessage message, ProvisionJobRecord job, StepFailureException failure, CancellationToken cancellationToken, bool holdsLease = true)
@@ -430,11 +474,12 @@ internal sealed partial class JobExecutor(
         var job = await db.Jobs.FirstAsync(j => j.Id == jobId, cancellationToken);
         if (job.Deferrals + 1 > Settings.MaxDeferralsPerRun)
         {
-            // Over 100 deferrals in one run counts as a transient failure: the message's own retries then apply.
-            var delay = Backoff(message.Attempts, retryAfter);
+            // Over 100 deferrals in one run counts as a transient failure, spending one of the run's retries.
+            job.Attempts++;
+            job.RetryStreak++;
+            var delay = Backoff(job.RetryStreak, retryAfter);
             job.NextRunAt = Now + (long)delay.TotalMilliseconds;
-            await db.SaveChangesAsync(cancellationToken);
-            await message.RetryAsync(delay, "deferred too often: " + reason, CancellationToken.None);
+            await RetryOrDeadLetterAsync(message, job, "(waiting)", JobErrorCodes.CfApiError, "deferred too often: " + reason, delay, cancellationToken);
             return;
         }
 
@@ -546,8 +591,11 @@ internal sealed partial class JobExecutor(
     [LoggerMessage(Level = LogLevel.Warning, Message = "provision-queue message {MessageId} is not a job message; acked")]
     private static partial void LogMalformed(ILogger logger, string messageId);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId} ({PlatformId}) step {Step} failed transiently ({Code}, delivery {Attempt}); retry in {Delay}: {Error}")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId} ({PlatformId}) step {Step} failed transiently ({Code}, retry {Attempt} since the last step finished); retry in {Delay}: {Error}")]
     private static partial void LogTransient(ILogger logger, string jobId, string platformId, string step, string code, int attempt, TimeSpan delay, string error);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId} ({PlatformId}) step {Step} failed transiently ({Code}), {Attempt} times since the last step finished: retries exhausted, dead-lettering: {Error}")]
+    private static partial void LogRetriesExhausted(ILogger logger, string jobId, string platformId, string step, string code, int attempt, string error);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId} ({PlatformId}) step {Step} failed permanently ({Code}): {Error}")]
     private static partial void LogPermanent(ILogger logger, string jobId, string platformId, string step, string code, string error);

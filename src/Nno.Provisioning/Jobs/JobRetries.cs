@@ -48,6 +48,7 @@ internal sealed class JobRetries(ProvisioningDbContext db, JobTransitions transi
 
                     job.Attempts = 0;
                     job.Deferrals = 0;
+                    job.RetryStreak = 0;
                     transitions.Apply(db, job, JobStatuses.RollingBack, now);
                     break;
                 default:
@@ -80,6 +81,7 @@ internal sealed class JobRetries(ProvisioningDbContext db, JobTransitions transi
         job.Phase = phase;
         job.Attempts = 0;
         job.Deferrals = 0;
+        job.RetryStreak = 0;
         job.ErrorCode = null;
         job.ErrorMessage = null;
         job.ErrorStep = null;

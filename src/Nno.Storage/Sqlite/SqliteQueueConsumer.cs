@@ -252,6 +252,19 @@ internal sealed class SqliteQueueBatch(SqliteQueueStore store, string queueName,
         }, cancellationToken);
     }
 
+    public Task<bool> DeadLetterAsync(QueueMessage message, string? error = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        error = QueueRules.TrimError(error);
+        var now = store.Time.GetUtcNow().ToUnixTimeMilliseconds();
+        return SettleOneAsync(message, (session, seq) => options.DeadLetterQueue is { } dlq
+            ? session.Command(DeadLetterSql).With("@dlq", dlq).With("@now", now).With("@error", error).With("@seq", seq).With("@token", token)
+                .ExecuteNonQuery() == 1 ? QueueMessageOutcome.DeadLettered : QueueMessageOutcome.LeaseLost
+            : session.Command(AckSql).With("@seq", seq).With("@token", token).ExecuteNonQuery() == 1
+                ? QueueMessageOutcome.Discarded
+                : QueueMessageOutcome.LeaseLost, cancellationToken);
+    }
+
     public async Task AckAllAsync(CancellationToken cancellationToken = default)
     {
         await _gate.WaitAsync(cancellationToken);

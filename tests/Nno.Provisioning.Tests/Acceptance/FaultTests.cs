@@ -13,6 +13,9 @@ public sealed class FaultTests(ITestOutputHelper output)
 {
     private const int Jobs = 10;
 
+    /// <summary><c>max_retries</c> of <c>provision-queue</c> (provisioning.md §4.4).</summary>
+    private const int MaxRetries = 5;
+
     [Fact]
     public async Task UnderThirtyPercentErrorsAnd429s_EveryBootstrapCompletesOrIsDeadLetteredAndRolledBackClean_And429sSpendNoRetries()
     {
@@ -57,6 +60,8 @@ public sealed class FaultTests(ITestOutputHelper output)
                 Assert.Null(job.ErrorCode);
                 // Attempts count the final, successful run plus one per non-429 failure; a 429 is a deferral only.
                 Assert.Equal(1 + transients, job.Attempts);
+                // max_retries holds per step however many fresh messages the deferrals sent (decision 0505).
+                Assert.All(steps, s => Assert.InRange(s.Attempts - 1, 0, MaxRetries));
                 Assert.Equal(job.Attempts - 1, steps.Sum(s => s.Attempts - 1));
                 Assert.All(steps, s => Assert.True(s.Status is StepStatuses.Completed or StepStatuses.Skipped, $"{pid} {s.Name} {s.Status}"));
                 Assert.Single(state["d1"], n => n.StartsWith(pid + "-", StringComparison.Ordinal));
@@ -67,7 +72,9 @@ public sealed class FaultTests(ITestOutputHelper output)
             {
                 Assert.True(job.Status == JobStatuses.RolledBack, $"{pid}: {job.Status} ({job.ErrorCode} at {job.ErrorStep}: {job.ErrorMessage})");
                 Assert.Equal(JobErrorCodes.RetriesExhausted, job.ErrorCode);
-                Assert.Contains(deadLetters, d => d.JobId == jobId);
+                // Dead-lettered on the step's 6th transient failure in a row, not later, even when 429s came between them.
+                var forward = Assert.Single(deadLetters, d => d.JobId == jobId && d.Phase == JobPhases.Forward);
+                Assert.Equal(MaxRetries + 1, forward.Attempts);
                 foreach (var names in state.Values)
                 {
                     Assert.DoesNotContain(names, n => n.Contains(pid, StringComparison.Ordinal));

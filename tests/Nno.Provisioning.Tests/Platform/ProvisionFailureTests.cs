@@ -94,6 +94,60 @@ public sealed class ProvisionFailureTests
     }
 
     [Fact]
+    public async Task SixServerErrorsSpreadOverTwoSteps_DoNotDeadLetter_BecauseEachStepGetsItsOwnFiveRetries()
+    {
+        await using var env = await SandboxedProvisioning.StartAsync();
+        const string pid = "pb12121212";
+        // Three on the D1 create, three on the Worker upload: six failures on what is one queue message (no deferral
+        // between them), so the queue's own delivery count would have dead-lettered it at the sixth.
+        await env.SetFaultsAsync(new
+        {
+            failNext = new[]
+            {
+                new { method = "POST", pathRegex = "d1/database$", status = 500, code = 10001, message = "boom", count = 3 },
+                new { method = "PUT", pathRegex = $"workers/scripts/{pid}-default-auth$", status = 500, code = 10001, message = "boom", count = 3 },
+            },
+        });
+
+        var jobId = await env.ProvisionAsync(pid);
+        await env.UntilStatusAsync(jobId, JobStatuses.Completed);
+
+        var job = await env.JobAsync(jobId);
+        Assert.Equal(1 + 6, job.Attempts);
+        Assert.Equal(0, job.Deferrals);
+        var steps = await env.StepsAsync(jobId);
+        Assert.Equal(4, steps.Single(s => s.Name == "create_auth_d1").Attempts);
+        Assert.Equal(4, steps.Single(s => s.Name == "upload_auth_worker").Attempts);
+        Assert.Empty(await env.WithDbAsync(db => db.DeadLetters.ToListAsync()));
+    }
+
+    [Fact]
+    public async Task ServerErrorsWith429sBetweenThem_StillDeadLetterAtTheSixthError_The429sSpendNoRetryAndResetNothing()
+    {
+        await using var env = await SandboxedProvisioning.StartAsync();
+        const string pid = "pb13131313";
+        // 500, 429, 500, 429, … on the hostname POST: every 429 is a deferral with a fresh queue message.
+        var rules = Enumerable.Range(0, 11)
+            .Select(i => new { method = "POST", pathRegex = "custom_hostnames$", status = i % 2 == 0 ? 500 : 429, code = i % 2 == 0 ? 10001 : 971, message = "injected", count = 1 })
+            .ToArray();
+        await env.SetFaultsAsync(new { failNext = rules });
+
+        var jobId = await env.ProvisionAsync(pid);
+        // A 429 without Retry-After pauses the token for 300 s (§4.5): move the clock in large steps.
+        await env.UntilStatusAsync(jobId, JobStatuses.RolledBack, TimeSpan.FromSeconds(20));
+
+        var job = await env.JobAsync(jobId);
+        Assert.Equal(JobErrorCodes.RetriesExhausted, job.ErrorCode);
+        Assert.Equal("register_auth_hostname", job.ErrorStep);
+        var letter = Assert.Single(await env.WithDbAsync(db => db.DeadLetters.ToListAsync()));
+        Assert.Equal((JobPhases.Forward, 6), (letter.Phase, letter.Attempts));
+        var posts = (await env.RequestsAsync()).Where(r => r.Method == "POST" && r.Path.EndsWith("/custom_hostnames", StringComparison.Ordinal)).ToList();
+        Assert.Equal(6, posts.Count(r => r.Status == 500));
+        Assert.Equal(5, posts.Count(r => r.Status == 429));
+        Assert.DoesNotContain(posts, r => r.Status < 300);
+    }
+
+    [Fact]
     public async Task ServerErrorOnEveryCallOfOneStep_RetriesFiveTimes_DeadLetters_AndRollsBack()
     {
         await using var env = await SandboxedProvisioning.StartAsync();

@@ -339,6 +339,10 @@ namespace Nno.Provisioning.Data.Migrations
                         .HasColumnType("TEXT")
                         .HasColumnName("requested_by");
 
+                    b.Property<int>("RetryStreak")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("retry_streak");
+
                     b.Property<int>("RunNumber")
                         .HasColumnType("INTEGER")
                         .HasColumnName("run_number");
