@@ -151,6 +151,12 @@ public sealed class DeprovisionAndRedeployTests
         await env.UntilStatusAsync(rotate, JobStatuses.Completed);
         Assert.Equal(2, (await env.RequestsAsync()).Count(r => r.Method == "PUT" && r.Path == scriptPath + "/secrets"));
         Assert.Equal(v110, await env.WorkerModuleAsync(script, "index.js"));
+
+        // The POSTs carried a body limit and the outbox ran: neither routing's "could not be applied" warning (the
+        // in-memory server has no IHttpMaxRequestBodySizeFeature) nor EF's row limit without OrderBy was logged.
+        await env.UntilOutboxDrainedAsync();
+        Assert.DoesNotContain(env.Logs.Lines, l => l.Contains("request body size limit could not be applied", StringComparison.Ordinal));
+        Assert.DoesNotContain(env.Logs.Lines, l => l.Contains("row limiting operator", StringComparison.Ordinal));
     }
 
     [Fact]
