@@ -48,6 +48,12 @@ public sealed class ProvisioningOptions
     /// <summary>Registry outbox delivery (<c>Provisioning:Outbox:*</c>).</summary>
     public OutboxSettings Outbox { get; set; } = new();
 
+    /// <summary>
+    /// The auth Worker bundle version P1 and P3 deploy (<c>Provisioning:AuthWorkerVersion</c>); empty, the default, means
+    /// the newest shipped. Pinning lets an operator hold platforms on an earlier shipped version; it must be shipped.
+    /// </summary>
+    public string? AuthWorkerVersion { get; set; }
+
     /// <summary>Seconds between SSL poller ticks (<c>Provisioning:SslPollSeconds</c>, 300; 30 in the sandbox).</summary>
     [Range(0.1, 86400)]
     public double SslPollSeconds { get; set; } = 300;

@@ -37,7 +37,11 @@ public static class ProvisioningService
         var services = builder.Services;
         services.AddNnoDatabase<ProvisioningDbContext>(ProvisioningDbContext.DatabaseName);
         services.AddNnoIdempotency<ProvisioningDbContext>();
-        services.AddOptions<ProvisioningOptions>().BindConfiguration(ProvisioningOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<ProvisioningOptions>().BindConfiguration(ProvisioningOptions.Section).ValidateDataAnnotations()
+            .Validate<Bundles.BundleCatalogue>(
+                (o, catalogue) => string.IsNullOrEmpty(o.AuthWorkerVersion) || catalogue.FindAuthWorker(o.AuthWorkerVersion) is not null,
+                "Provisioning:AuthWorkerVersion names an auth Worker bundle that is not shipped.")
+            .ValidateOnStart();
         // Embedded KV namespaces and queues (Redis/RabbitMQ in distributed mode, same interfaces); provision-queue and
         // provision-dlq are preset from provisioning.md §4.4 in Nno:Storage.
         services.AddNnoEmbeddedStorage();

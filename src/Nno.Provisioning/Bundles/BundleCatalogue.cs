@@ -99,6 +99,13 @@ public sealed class BundleCatalogue
     /// <summary>Every feature bundle.</summary>
     public IReadOnlyCollection<FeatureBundle> Features => _features.Values;
 
+    /// <summary>
+    /// The auth Worker to deploy: <paramref name="pinned"/> when given (an operator's pin), else the newest shipped.
+    /// Throws <see cref="FeatureBundleNotFoundException"/> when the pinned version is not shipped.
+    /// </summary>
+    public AuthWorkerBundle AuthWorkerFor(string? pinned) =>
+        string.IsNullOrEmpty(pinned) ? AuthWorker : FindAuthWorker(pinned) ?? throw new FeatureBundleNotFoundException("auth", pinned);
+
     /// <summary>An auth Worker version (a redeploy's undo re-uploads the previous one); null when not shipped.</summary>
     public AuthWorkerBundle? FindAuthWorker(string version) => _authWorkers.GetValueOrDefault(version);
 

@@ -213,9 +213,10 @@ internal sealed partial class JobExecutor(
             step.ErrorMessage = null;
             // Committed before the next step starts (§4.3).
             await db.SaveChangesAsync(cancellationToken);
-            if (await db.Steps.CountAsync(s => s.JobId == job.Id, cancellationToken) != stepCount)
+            if (steps.Any(s => db.Entry(s).State == EntityState.Detached) || await db.Steps.CountAsync(s => s.JobId == job.Id, cancellationToken) != stepCount)
             {
-                // The step inserted later steps (resolve_stack_definition adds a stack's per-feature rows): run them too.
+                // The step inserted later steps (resolve_stack_definition adds a stack's per-feature rows), or replaced rows
+                // of an earlier resolve that never acted (same count, deleted rows detached): run the rows as they are now.
                 steps = await db.Steps.Where(s => s.JobId == job.Id).OrderBy(s => s.Seq).ToListAsync(cancellationToken);
                 stepCount = steps.Count;
             }

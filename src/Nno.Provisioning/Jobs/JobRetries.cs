@@ -1,16 +1,19 @@
+using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Nno.Core.Errors;
 using Nno.Provisioning.Data;
 using Nno.Provisioning.Outbox;
+using Nno.Provisioning.Steps;
 
 namespace Nno.Provisioning.Jobs;
 
 /// <summary>
-/// P12 / P14 (provisioning.md §3, §4.1): ROLLED_BACK → a new run from the first step (steps reset); ROLLBACK_FAILED → the
+/// P12 / P14 (provisioning.md §3, §4.1): ROLLED_BACK → a new run from the job's planned steps (reset; rows a step inserted
+/// during the earlier run, such as a stack's per-feature steps, are dropped: the step inserts them again); ROLLBACK_FAILED → the
 /// same run's undo resumes (UNDO_FAILED steps are undone again); FAILED of an irreversible job → a new run resuming
 /// forward at the first step not COMPLETED. Anything else → 409 <c>INVALID_TRANSITION</c>.
 /// </summary>
-internal sealed class JobRetries(ProvisioningDbContext db, JobTransitions transitions, JobEnqueuer enqueuer, OutboxSignal signal, TimeProvider time)
+internal sealed class JobRetries(ProvisioningDbContext db, JobStepsCatalog catalog, JobTransitions transitions, JobEnqueuer enqueuer, OutboxSignal signal, TimeProvider time)
 {
     public async Task<ProvisionJobRecord> RetryAsync(ProvisionJobRecord job, Func<Task>? sameTransaction, CancellationToken cancellationToken)
     {
@@ -23,9 +26,19 @@ internal sealed class JobRetries(ProvisioningDbContext db, JobTransitions transi
             switch (job.Status)
             {
                 case JobStatuses.RolledBack:
+                    var planned = PlannedNames(job);
                     foreach (var step in steps)
                     {
-                        Reset(step);
+                        if (planned.Contains(step.Name))
+                        {
+                            Reset(step);
+                        }
+                        else
+                        {
+                            // Inserted by a step of the earlier run (resolve_stack_definition): the new run re-resolves
+                            // and inserts what it needs, so a stale or UNDONE row is neither run twice nor skipped.
+                            db.Steps.Remove(step);
+                        }
                     }
 
                     NewRun(job, JobPhases.Forward);
@@ -73,6 +86,14 @@ internal sealed class JobRetries(ProvisioningDbContext db, JobTransitions transi
         signal.Notify();
         await enqueuer.SendPendingAsync(jobId, cancellationToken);
         return job;
+    }
+
+    /// <summary>The names of the steps planned at the job's creation (the plan depends only on the job's own fields).</summary>
+    private HashSet<string> PlannedNames(ProvisionJobRecord job)
+    {
+        using var payload = JsonDocument.Parse(job.PayloadJson);
+        var plan = catalog.For(job.Type).Plan(new JobPlanInput(job.Type, job.PlatformId, job.Environment, payload.RootElement));
+        return plan.Select(p => p.Name).ToHashSet(StringComparer.Ordinal);
     }
 
     private static void NewRun(ProvisionJobRecord job, string phase)

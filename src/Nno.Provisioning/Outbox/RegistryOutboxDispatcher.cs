@@ -101,9 +101,10 @@ internal sealed partial class RegistryOutboxDispatcher(
         await using (var scope = scopes.CreateAsyncScope())
         {
             var db = scope.ServiceProvider.GetRequiredService<ProvisioningDbContext>();
-            // Each platform's first unsent row decides: due → the platform is served, else it waits (FIFO).
+            // Each platform's first unsent row decides: due → the platform is served, else it waits (FIFO). The platforms
+            // with the oldest waiting row come first, so a tick's limit never starves one (and the order is defined).
             var heads = await db.Outbox.AsNoTracking().Where(o => o.SentAt == null)
-                .GroupBy(o => o.PlatformId).Select(g => g.Min(o => o.Seq)).Take(Settings.PlatformsPerTick).ToListAsync(cancellationToken);
+                .GroupBy(o => o.PlatformId).Select(g => g.Min(o => o.Seq)).OrderBy(seq => seq).Take(Settings.PlatformsPerTick).ToListAsync(cancellationToken);
             platforms = await db.Outbox.AsNoTracking().Where(o => heads.Contains(o.Seq) && o.NextAttemptAt <= now)
                 .Select(o => o.PlatformId).ToListAsync(cancellationToken);
         }

@@ -7,8 +7,13 @@ using Nno.ServiceDefaults.Hosting;
 
 namespace Nno.ServiceDefaults.Limits;
 
-/// <summary>A per-endpoint request body limit (bytes; null = unlimited), overriding <see cref="NnoLimitsOptions.MaxRequestBodyBytes"/>.</summary>
-public sealed record RequestBodyLimitMetadata(long? MaxRequestBodySize) : IRequestSizeLimitMetadata;
+/// <summary>
+/// A per-endpoint request body limit (bytes; null = unlimited), overriding <see cref="NnoLimitsOptions.MaxRequestBodyBytes"/>.
+/// Deliberately not <see cref="IRequestSizeLimitMetadata"/>: routing would then try to set the server's
+/// <see cref="IHttpMaxRequestBodySizeFeature"/>, which <see cref="RequestBodyLimitMiddleware"/> lifts anyway and which the
+/// in-memory server lacks (a "could not be applied" warning on every such request).
+/// </summary>
+public sealed record RequestBodyLimitMetadata(long? MaxRequestBodySize);
 
 /// <summary>The limit in force for the current request, for error messages.</summary>
 public sealed record RequestBodyLimitFeature(long Limit);
@@ -29,15 +34,19 @@ public static class RequestBodyLimitExtensions
 /// Enforces the request body limit (00-system §7, default 1 MiB) the same way on Kestrel and in memory: a declared
 /// <c>Content-Length</c> over the limit is refused before anything is read, and a chunked body is cut off when it
 /// passes the limit. Both throw <see cref="BadHttpRequestException"/> 413 as Kestrel does, which the error middleware
-/// turns into <c>PAYLOAD_TOO_LARGE</c>. The endpoint's <see cref="IRequestSizeLimitMetadata"/> overrides the default.
+/// turns into <c>PAYLOAD_TOO_LARGE</c>. The endpoint's <see cref="RequestBodyLimitMetadata"/> (or the framework's
+/// <see cref="IRequestSizeLimitMetadata"/>) overrides the default.
 /// </summary>
 public sealed class RequestBodyLimitMiddleware(RequestDelegate next, IOptions<NnoLimitsOptions> options)
 {
     public Task InvokeAsync(HttpContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
-        var endpointLimit = context.GetEndpoint()?.Metadata.GetMetadata<IRequestSizeLimitMetadata>();
-        var limit = endpointLimit is null ? options.Value.MaxRequestBodyBytes : endpointLimit.MaxRequestBodySize;
+        // Our metadata first; the framework's ([RequestSizeLimit], DisableRequestSizeLimit) is honoured the same way.
+        var metadata = context.GetEndpoint()?.Metadata;
+        var limit = metadata?.GetMetadata<RequestBodyLimitMetadata>() is { } own ? own.MaxRequestBodySize
+            : metadata?.GetMetadata<IRequestSizeLimitMetadata>() is { } framework ? framework.MaxRequestBodySize
+            : options.Value.MaxRequestBodyBytes;
 
         // From here on this middleware is the one enforcer, on Kestrel too: Kestrel's own limit (the global default, a
         // backstop for anything that reads bodies before routing) is lifted for the request. Kestrel counts chunked

@@ -113,14 +113,28 @@ public sealed partial class BundleCatalogueTests
     }
 
     [Fact]
-    public void TheAuthBundle_ShipsItsWorkerAndFourOrderedMigrations()
+    public void TheAuthBundle_ShipsTwoWorkerVersions_NewestByDefault_AndFourOrderedMigrations()
     {
         var auth = Catalogue.AuthWorker;
 
-        Assert.Equal("1.0.0", auth.Version);
-        Assert.Equal("2025-01-01", auth.CompatibilityDate);
-        Assert.Contains("\"/health\"", Encoding.UTF8.GetString(auth.Script.Span), StringComparison.Ordinal);
-        Assert.Same(auth, Catalogue.FindAuthWorker("1.0.0"));
+        Assert.Equal("1.1.0", auth.Version);
+        Assert.Same(auth, Catalogue.AuthWorkerFor(null));
+        Assert.Same(auth, Catalogue.AuthWorkerFor(""));
+        var previous = Catalogue.FindAuthWorker("1.0.0");
+        Assert.NotNull(previous);
+        Assert.Same(previous, Catalogue.AuthWorkerFor("1.0.0"));
+        Assert.Equal("auth", Assert.Throws<FeatureBundleNotFoundException>(() => Catalogue.AuthWorkerFor("9.9.9")).FeatureId);
+        foreach (var bundle in new[] { previous, auth })
+        {
+            var script = Encoding.UTF8.GetString(bundle.Script.Span);
+            Assert.Equal("2025-01-01", bundle.CompatibilityDate);
+            Assert.Contains("\"/health\"", script, StringComparison.Ordinal);
+            Assert.Contains($"const VERSION = \"{bundle.Version}\";", script, StringComparison.Ordinal);
+        }
+
+        // 1.1.0's /health also reports the auth database; it reads the migrations table and needs no new migration.
+        Assert.DoesNotContain("database", Encoding.UTF8.GetString(previous.Script.Span), StringComparison.Ordinal);
+        Assert.Contains("FROM _nno_migrations", Encoding.UTF8.GetString(auth.Script.Span), StringComparison.Ordinal);
         Assert.Equal(
             ["0001_auth_core.sql", "0002_organizations.sql", "0003_nno_permissions.sql", "0004_platform_config.sql"],
             Catalogue.AuthMigrations.Select(m => m.Name));

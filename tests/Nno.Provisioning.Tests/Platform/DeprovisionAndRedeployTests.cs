@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
+using Nno.Provisioning.Bundles;
 using Nno.Provisioning.Data;
 using Nno.Provisioning.Jobs;
 
@@ -105,39 +106,57 @@ public sealed class DeprovisionAndRedeployTests
     }
 
     [Fact]
-    public async Task P3_KeepsSecrets_AndAFailureAfterTheUploadReuploadsThePreviousBundle()
+    public async Task P3_KeepsSecrets_AndAFailureAfterTheUploadOfANewerBundleReuploadsThePreviousOne()
     {
-        await using var env = await SandboxedProvisioning.StartAsync();
+        // Pinned to 1.0.0 first (an operator's Provisioning:AuthWorkerVersion), so the platform runs the older bundle.
+        await using var env = await SandboxedProvisioning.StartAsync(new Dictionary<string, string?> { ["Provisioning:AuthWorkerVersion"] = "1.0.0" });
         const string pid = "pc18181818";
-        var scriptPath = $"/cloudflare/client/v4/{Account}/workers/scripts/{pid}-default-auth";
+        const string script = $"{pid}-default-auth";
+        var scriptPath = $"/cloudflare/client/v4/{Account}/workers/scripts/{script}";
+        var v100 = BundleCatalogue.Embedded.FindAuthWorker("1.0.0")!.Script.ToArray();
+        var v110 = BundleCatalogue.Embedded.FindAuthWorker("1.1.0")!.Script.ToArray();
         var provision = await env.ProvisionAsync(pid);
         await env.UntilStatusAsync(provision, JobStatuses.Completed);
+        Assert.Equal(v100, await env.WorkerModuleAsync(script, "index.js"));
 
         var redeploy = await env.PostAsync(SandboxedProvisioning.RedeployPath, new { platformId = pid, environment = "prod" });
         await env.UntilStatusAsync(redeploy, JobStatuses.Completed);
         Assert.Equal(2, (await env.RequestsAsync()).Count(r => r.Method == "PUT" && r.Path == scriptPath));
         Assert.Equal(1, (await env.RequestsAsync()).Count(r => r.Method == "PUT" && r.Path == scriptPath + "/secrets"));
-        var secrets = (await env.CfAsync(HttpMethod.Get, $"{Account}/workers/scripts/{pid}-default-auth/secrets")).GetProperty("result");
+        var secrets = (await env.CfAsync(HttpMethod.Get, $"{Account}/workers/scripts/{script}/secrets")).GetProperty("result");
         Assert.Contains(secrets.EnumerateArray(), s => s.GetProperty("name").GetString() == "BETTER_AUTH_SECRET");
 
-        // The secrets step fails for good after the upload: the rollback re-uploads the previous bundle version.
+        // Unpinned: P3 uploads the newest bundle (1.1.0); its secrets step then fails for good, and the rollback
+        // re-uploads 1.0.0, keeping the secret.
+        env.Configure("Provisioning:AuthWorkerVersion", "");
         await env.SetFaultsAsync(new { failNext = new[] { new { method = "GET", pathRegex = "secrets$", status = 400, code = 10001, message = "refused", count = 1 } } });
         var failing = await env.PostAsync(SandboxedProvisioning.RedeployPath, new { platformId = pid, environment = "prod", rotateSecrets = true });
         await env.UntilStatusAsync(failing, JobStatuses.RolledBack);
         var upload = (await env.StepsAsync(failing)).Single(s => s.Name == "upload_auth_worker");
         Assert.Equal(StepStatuses.Undone, upload.Status);
         var output = JsonDocument.Parse(upload.OutputJson).RootElement;
+        Assert.Equal("1.1.0", output.GetProperty("version").GetString());
         Assert.Equal("1.0.0", output.GetProperty("previousVersion").GetString());
         Assert.Equal("1.0.0", output.GetProperty("restoredVersion").GetString());
         Assert.Equal(4, (await env.RequestsAsync()).Count(r => r.Method == "PUT" && r.Path == scriptPath));
-        secrets = (await env.CfAsync(HttpMethod.Get, $"{Account}/workers/scripts/{pid}-default-auth/secrets")).GetProperty("result");
+        Assert.Equal(v100, await env.WorkerModuleAsync(script, "index.js"));
+        var ledger = (await env.LedgerAsync(pid)).Single(r => r.Kind == ResourceKinds.Worker && r.Name == script);
+        Assert.Equal("1.0.0", JsonDocument.Parse(ledger.MetaJson).RootElement.GetProperty("bundleVersion").GetString());
+        secrets = (await env.CfAsync(HttpMethod.Get, $"{Account}/workers/scripts/{script}/secrets")).GetProperty("result");
         Assert.Contains(secrets.EnumerateArray(), s => s.GetProperty("name").GetString() == "BETTER_AUTH_SECRET");
-        Assert.Contains($"{pid}-default-auth", (await env.StateAsync())["workers"]);
+        Assert.Contains(script, (await env.StateAsync())["workers"]);
 
-        // rotateSecrets sets a new secret and reports its name.
+        // rotateSecrets sets a new secret and reports its name; the newest bundle is now deployed.
         var rotate = await env.PostAsync(SandboxedProvisioning.RedeployPath, new { platformId = pid, environment = "prod", rotateSecrets = true });
         await env.UntilStatusAsync(rotate, JobStatuses.Completed);
         Assert.Equal(2, (await env.RequestsAsync()).Count(r => r.Method == "PUT" && r.Path == scriptPath + "/secrets"));
+        Assert.Equal(v110, await env.WorkerModuleAsync(script, "index.js"));
+
+        // The POSTs carried a body limit and the outbox ran: neither routing's "could not be applied" warning (the
+        // in-memory server has no IHttpMaxRequestBodySizeFeature) nor EF's row limit without OrderBy was logged.
+        await env.UntilOutboxDrainedAsync();
+        Assert.DoesNotContain(env.Logs.Lines, l => l.Contains("request body size limit could not be applied", StringComparison.Ordinal));
+        Assert.DoesNotContain(env.Logs.Lines, l => l.Contains("row limiting operator", StringComparison.Ordinal));
     }
 
     [Fact]

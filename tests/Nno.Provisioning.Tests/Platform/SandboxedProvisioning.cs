@@ -1,7 +1,9 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 using Nno.Client.Identity;
@@ -182,6 +184,26 @@ internal sealed class SandboxedProvisioning : IAsyncDisposable
     }
 
     public Task ClearFaultsAsync() => SetFaultsAsync(new { });
+
+    /// <summary>
+    /// The bytes of a Worker module as the emulator stored them (its metadata database: the REST API serves no script
+    /// content), or null when the script or module is absent.
+    /// </summary>
+    public async Task<byte[]?> WorkerModuleAsync(string script, string module)
+    {
+        var path = Path.Combine(Sandbox.DataDirectory.Path, "sandbox", "cloudflare", "metadata.db");
+        await using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ToString());
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT content FROM worker_modules WHERE script = $s AND name = $n";
+        command.Parameters.AddWithValue("$s", script);
+        command.Parameters.AddWithValue("$n", module);
+        return await command.ExecuteScalarAsync() as byte[];
+    }
+
+    /// <summary>Sets a configuration value of the running Provisioning service (read by the next job through IOptionsSnapshot).</summary>
+    public void Configure(string key, string? value) =>
+        Platform.Host.Apps[NnoServices.Provisioning].Services.GetRequiredService<IConfiguration>()[key] = value;
 
     public async Task<IReadOnlyList<EmulatorRequest>> RequestsAsync()
     {

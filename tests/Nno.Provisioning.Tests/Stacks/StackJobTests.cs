@@ -163,6 +163,51 @@ public sealed class StackJobTests
     }
 
     [Fact]
+    public async Task RetryAfterRollback_StartsRun2FromTheBaseSteps_ReResolves_AndKeepsOneRowPerFeatureStep()
+    {
+        await using var cf = await CloudflareHost.StartAsync();
+        cf.StackRegistry.Publish("saas-starter", "1.0.0", SaasStarter10);
+        const string pid = "sa77777777";
+        await cf.ProvisionAsync(pid);
+        // billing's Worker upload is refused for good once: run 1 fails on a feature step and rolls back.
+        await cf.SetFaultsAsync(new { failNext = new[] { new { method = "PUT", pathRegex = $"workers/scripts/{pid}-shopstack1-billing$", status = 400, code = 10001, message = "refused", count = 1 } } });
+
+        var job = await cf.RunAsync(Activate, Body(pid, "shopstack1"), JobStatuses.RolledBack);
+        Assert.Equal("deploy_feature_worker:billing", (await cf.JobAsync(job)).ErrorStep);
+        Assert.Contains(await cf.StepsAsync(job), s => s.Name == "deploy_feature_worker:team" && s.Status == StepStatuses.Undone);
+        Assert.Null(await cf.WorkerSettingsAsync($"{pid}-shopstack1-team"));
+
+        using (var op = cf.Host.Operator())
+        using (var retry = await op.PostAsync(new Uri($"/api/v1/provision/jobs/{job}/retry", UriKind.Relative), null))
+        {
+            Assert.Equal(HttpStatusCode.Accepted, retry.StatusCode);
+        }
+
+        await cf.UntilTerminalAsync(job);
+        var record = await cf.JobAsync(job);
+        var steps = await cf.StepsAsync(job);
+        Assert.True(record.Status == JobStatuses.Completed, $"{record.Status} {record.ErrorStep} {record.ErrorMessage}: {string.Join(", ", steps.Select(s => $"{s.Name}={s.Status}"))}");
+        Assert.Equal(2, record.RunNumber);
+        var names = steps.Select(s => s.Name).ToList();
+        Assert.Equal(names.Count, names.Distinct(StringComparer.Ordinal).Count());
+        var perFeature = names.Where(n => n.Contains(':', StringComparison.Ordinal)).Order(StringComparer.Ordinal).ToArray();
+        string[] features = ["billing", "notifications", "settings", "team"];
+        Assert.Equal(
+            features.SelectMany(f => new[] { "deploy_feature_worker:" + f, "register_feature_hostname:" + f, "run_feature_migrations:" + f }).Order(StringComparer.Ordinal).ToArray(),
+            perFeature);
+        Assert.Equal(names.Count, steps.Select(s => s.Seq).Distinct().Count());
+        Assert.All(steps, s => Assert.True(s.Status is StepStatuses.Completed or StepStatuses.Skipped, $"{s.Name}={s.Status}"));
+        // The resolve of run 2 ran again; every feature Worker of run 1 that the rollback deleted exists again.
+        Assert.Equal(2, cf.StackRegistry.Calls.Count(c => c.Contains("saas-starter", StringComparison.Ordinal)));
+        foreach (var fid in new[] { "team", "billing", "notifications" })
+        {
+            Assert.NotNull(await cf.WorkerSettingsAsync($"{pid}-shopstack1-{fid}"));
+        }
+
+        Assert.Equal(4, (await cf.UsagesAsync(pid)).Count(u => u.StackId == "shopstack1"));
+    }
+
+    [Fact]
     public async Task Deactivate_WithoutDeleteData_KeepsD1AndKv_WithDeleteData_DeletesThem()
     {
         await using var cf = await CloudflareHost.StartAsync();

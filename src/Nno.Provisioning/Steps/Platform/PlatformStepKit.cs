@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 using Nno.Core.Environments;
 using Nno.Core.Naming;
 using Nno.Provisioning.Bundles;
@@ -44,6 +45,14 @@ internal sealed class PlatformStepKit
     public CloudflareNames Names { get; }
 
     public BundleCatalogue Catalogue { get; }
+
+    /// <summary>
+    /// The auth Worker bundle P1 and P3 upload: <c>Provisioning:AuthWorkerVersion</c> as configured now (read per job
+    /// scope, so a changed pin applies to the next job), else the newest shipped.
+    /// Not shipped → <see cref="FeatureBundleNotFoundException"/>, a permanent failure (StepErrorClassifier).
+    /// </summary>
+    public AuthWorkerBundle AuthBundle =>
+        Catalogue.AuthWorkerFor(Context.Services.GetRequiredService<IOptionsSnapshot<ProvisioningOptions>>().Value.AuthWorkerVersion);
 
     public D1MigrationRunner Migrations { get; }
 

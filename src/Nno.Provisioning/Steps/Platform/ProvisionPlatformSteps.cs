@@ -136,7 +136,7 @@ internal sealed class ProvisionPlatformSteps : IJobSteps
         var database = await kit.RequireLedgerAsync(ResourceKinds.D1, kit.AuthDatabaseName, ct);
         var payload = kit.Context.Payload;
         var values = kit.AuthValues(database.CfId, StepNames.String(payload, "defaultEntityId"), StepNames.String(payload, "planTier") ?? "starter");
-        var bundle = kit.Catalogue.AuthWorker;
+        var bundle = kit.AuthBundle;
         var (_, ours) = await CreateOrAdopt.RunAsync(
             kit.Context,
             null,

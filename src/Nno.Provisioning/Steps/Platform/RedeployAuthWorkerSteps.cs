@@ -67,7 +67,7 @@ internal sealed class RedeployAuthWorkerSteps : IJobSteps
         }
 
         var values = kit.AuthValues(database.CfId, PlatformStepKit.Meta(worker, "defaultEntityId"), PlatformStepKit.Meta(worker, "planTier") ?? "starter");
-        var bundle = kit.Catalogue.AuthWorker;
+        var bundle = kit.AuthBundle;
         await kit.UploadAuthWorkerAsync(bundle, values, ct);
         context.Output["version"] = bundle.Version;
         await context.RecordResourceAsync(
