@@ -6,6 +6,7 @@ using Nno.Core.Features;
 using Nno.Core.Ids;
 using Nno.Core.Naming;
 using Nno.Core.Platforms;
+using Nno.Stacks.Definitions;
 using Semver;
 
 namespace Nno.Provisioning.Api;
@@ -18,6 +19,16 @@ internal sealed partial class FieldRules
     private readonly Dictionary<string, string[]> _problems = new(StringComparer.Ordinal);
 
     public void Add(string field, string problem) => _problems.TryAdd(field, [problem]);
+
+    /// <summary>Takes every problem a shared validator collected, keyed by the path it gives (stack-registry.md §4.1).</summary>
+    public void AddAll(IEnumerable<KeyValuePair<string, List<string>>> problems)
+    {
+        ArgumentNullException.ThrowIfNull(problems);
+        foreach (var (field, list) in problems)
+        {
+            _problems.TryAdd(field, [.. list]);
+        }
+    }
 
     public void ThrowIfAny()
     {
@@ -97,7 +108,7 @@ internal sealed partial class FieldRules
     }
 
     public string? TemplateName(string? value) =>
-        Optional("templateName", value, v => v.Length <= 64 && TemplateNamePattern().IsMatch(v), "must be lower-case letters and digits in '-'-separated groups, at most 64 characters");
+        Optional("templateName", value, TemplateNameRule.IsWellFormed, TemplateNameRule.Rule);
 
     /// <summary>A feature <c>config</c>: an object of at most 16 KiB without secret-like keys (cli-service.md §4).</summary>
     public JsonElement? Config(JsonElement? value)
@@ -169,7 +180,4 @@ internal sealed partial class FieldRules
 
     [GeneratedRegex("^dom_[a-z0-9]{16}$", RegexOptions.CultureInvariant)]
     private static partial Regex CustomDomainIdPattern();
-
-    [GeneratedRegex("^[a-z0-9]+(-[a-z0-9]+)*$", RegexOptions.CultureInvariant)]
-    private static partial Regex TemplateNamePattern();
 }

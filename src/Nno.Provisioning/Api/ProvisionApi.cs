@@ -7,6 +7,7 @@ using Nno.Core.Environments;
 using Nno.Core.Errors;
 using Nno.Core.Naming;
 using Nno.Core.Services;
+using Nno.Provisioning.Bundles;
 using Nno.Provisioning.Data;
 using Nno.Provisioning.Jobs;
 using Nno.ServiceDefaults.Idempotency;
@@ -136,7 +137,8 @@ internal static class ProvisionApi
         return Accepted(job);
     }
 
-    private static async Task<Accepted<JobAccepted>> ActivateStackAsync(ActivateStackRequest body, HttpContext context, JobCreator creator, HostnameBuilder hostnames, CancellationToken cancellationToken)
+    private static async Task<Accepted<JobAccepted>> ActivateStackAsync(
+        ActivateStackRequest body, HttpContext context, JobCreator creator, HostnameBuilder hostnames, BundleCatalogue catalogue, CancellationToken cancellationToken)
     {
         var principal = Callers.RequireMutation(context);
         var rules = new FieldRules();
@@ -162,7 +164,7 @@ internal static class ProvisionApi
                 rules.Add("templateVersion", "goes with templateName only");
             }
 
-            StackDefinitionShape.Check(rules, definition!.Value);
+            InlineStackDefinition.Check(rules, definition!.Value, catalogue);
         }
 
         rules.ThrowIfAny();

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using Nno.Core.Features;
 using Nno.Core.Json;
-using Nno.Registry.Fields;
+using Nno.Stacks.Definitions;
 
 namespace Nno.Registry.Stacks;
 
@@ -41,12 +41,23 @@ internal sealed record DefinitionFeature(string Id, string Version, bool Require
 /// </summary>
 internal static class StackDefinitions
 {
-    public const int MaxFeatures = 50;
-    public const int MaxDependsOn = 20;
+    public const int MaxFeatures = StackDefinitionRules.MaxFeatures;
     public const int MaxConfigBytes = 16 * 1024;
     public const int MaxConfigDepth = 10;
 
-    /// <summary>Checks Path B's <paramref name="features"/> and <paramref name="resources"/>, adding problems keyed by path.</summary>
+    private const string DefinitionPath = "definition";
+
+    /// <summary>The name and version of a Path B definition (provisioning.md §3, P6).</summary>
+    public const string CustomName = "custom";
+
+    public const string CustomVersion = "0.0.0";
+
+    /// <summary>
+    /// Checks Path B's <paramref name="features"/> and <paramref name="resources"/>, adding problems keyed by path
+    /// (<c>features[2].id</c>): the definition Provisioning will receive must pass the StackDefinition rules of
+    /// stack-registry.md §4.1 (the shared <see cref="StackDefinitionRules"/>, as the Stack Registry and P6 apply them),
+    /// and each <c>config</c> the Registry's own config rule (registry.md §3.2).
+    /// </summary>
     public static void Check(Dictionary<string, string[]> problems, IReadOnlyList<FeatureRefInput>? features, StackResourcesInput? resources)
     {
         if (features is null || features.Count is 0 or > MaxFeatures)
@@ -55,53 +66,42 @@ internal static class StackDefinitions
             return;
         }
 
-        var ids = features.Select(f => f?.Id).ToList();
+        var complete = true;
         for (var i = 0; i < features.Count; i++)
         {
-            var feature = features[i];
-            var at = $"features[{i}]";
-            if (feature is null)
+            if (features[i] is null)
             {
-                problems[at] = ["must be an object"];
-                continue;
+                problems[$"features[{i}]"] = ["must be an object"];
+                complete = false;
             }
-
-            if (!FeatureIds.IsValid(feature.Id))
-            {
-                problems[at + ".id"] = [FeatureIds.Rule];
-            }
-            else if (ids.Count(x => x == feature.Id) > 1)
-            {
-                problems[at + ".id"] = ["is listed more than once"];
-            }
-
-            if (SemverRule.Problem(feature.Version) is { } versionProblem)
-            {
-                problems[at + ".version"] = [versionProblem + " (exact: no ranges)"];
-            }
-
-            if (feature.DependsOn is { } dependsOn)
-            {
-                if (dependsOn.Count > MaxDependsOn || dependsOn.Any(d => d == feature.Id || !ids.Contains(d)) || dependsOn.Distinct(StringComparer.Ordinal).Count() != dependsOn.Count)
-                {
-                    problems[at + ".dependsOn"] = [$"must be at most {MaxDependsOn} distinct ids of other features in this definition"];
-                }
-            }
-
-            if (feature.Config is { } config && ConfigProblem(config) is { } configProblem)
-            {
-                problems[at + ".config"] = [configProblem];
-            }
-        }
-
-        if (!problems.Keys.Any(k => k.StartsWith("features", StringComparison.Ordinal)) && HasCycle(features))
-        {
-            problems["features"] = ["dependsOn must not form a cycle"];
         }
 
         if (resources is null || resources.D1 is null || resources.R2 is null || resources.Kv is null)
         {
             problems["resources"] = ["must be exactly { d1, r2, kv } with a boolean each"];
+            complete = false;
+        }
+
+        if (!complete)
+        {
+            return;
+        }
+
+        var found = new Dictionary<string, List<string>>(StringComparer.Ordinal);
+        StackDefinitionRules.Check(Custom(features, resources!), CustomName, CustomVersion, DefinitionPath, found);
+        foreach (var (path, list) in found)
+        {
+            // The request carries features and resources at the top level, not inside a definition.
+            var field = path.StartsWith(DefinitionPath + ".", StringComparison.Ordinal) ? path[(DefinitionPath.Length + 1)..] : "features";
+            problems.TryAdd(field, [.. list]);
+        }
+
+        for (var i = 0; i < features.Count; i++)
+        {
+            if (features[i].Config is { } config && ConfigProblem(config) is { } configProblem)
+            {
+                problems.TryAdd($"features[{i}].config", [configProblem]);
+            }
         }
     }
 
@@ -109,8 +109,8 @@ internal static class StackDefinitions
     public static JsonElement Custom(IReadOnlyList<FeatureRefInput> features, StackResourcesInput resources) => JsonSerializer.SerializeToElement(new
     {
         schemaVersion = 1,
-        name = "custom",
-        version = "0.0.0",
+        name = CustomName,
+        version = CustomVersion,
         features = features.Select(f => new Dictionary<string, object?>
         {
             ["id"] = f.Id,
@@ -230,28 +230,4 @@ internal static class StackDefinitions
 
     /// <summary>The feature ids of a stored definition (null when none can be read).</summary>
     public static List<string>? FeatureIdsOf(string? definition) => Features(definition)?.Select(f => f.Id).ToList();
-
-    private static bool HasCycle(IReadOnlyList<FeatureRefInput> features)
-    {
-        var edges = features.ToDictionary(f => f.Id!, f => f.DependsOn ?? [], StringComparer.Ordinal);
-        var state = new Dictionary<string, int>(StringComparer.Ordinal);
-        return edges.Keys.Any(Visit);
-
-        bool Visit(string id)
-        {
-            if (state.TryGetValue(id, out var s))
-            {
-                return s == 1;
-            }
-
-            state[id] = 1;
-            if (edges.TryGetValue(id, out var next) && next.Any(Visit))
-            {
-                return true;
-            }
-
-            state[id] = 2;
-            return false;
-        }
-    }
 }

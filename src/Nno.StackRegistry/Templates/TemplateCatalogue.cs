@@ -6,6 +6,8 @@ using Nno.Core.Pagination;
 using Nno.StackRegistry.Data;
 using Nno.StackRegistry.Definitions;
 using Nno.StackRegistry.Paging;
+using Nno.Stacks.Definitions;
+using Nno.Stacks.Versions;
 
 namespace Nno.StackRegistry.Templates;
 

@@ -5,6 +5,8 @@ using Nno.Core.Pagination;
 using Nno.StackRegistry.Data;
 using Nno.StackRegistry.Definitions;
 using Nno.StackRegistry.Paging;
+using Nno.Stacks.Definitions;
+using Nno.Stacks.Versions;
 using Nno.StackRegistry.Templates;
 
 namespace Nno.StackRegistry.Versions;

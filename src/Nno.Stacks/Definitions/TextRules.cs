@@ -1,10 +1,10 @@
-namespace Nno.StackRegistry.Definitions;
+namespace Nno.Stacks.Definitions;
 
 /// <summary>
 /// The text rules of stack-registry.md §3.2 and §6: strings are trimmed, and control characters and bidi overrides are
 /// refused (the console escapes text, but invisible reordering would still mislead a reader).
 /// </summary>
-internal static class TextRules
+public static class TextRules
 {
     public const string ControlProblem = "must not contain control or bidi-override characters";
 

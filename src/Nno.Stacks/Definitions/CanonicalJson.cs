@@ -1,13 +1,13 @@
 using System.Text.Json;
 
-namespace Nno.StackRegistry.Definitions;
+namespace Nno.Stacks.Definitions;
 
 /// <summary>
 /// Canonical JSON for free-form values (feature <c>config</c>, <c>enum</c>/<c>const</c>/<c>default</c>): object keys in
 /// ordinal order at every level, numbers and strings as given, no whitespace. Two values that differ only in key order
 /// or whitespace write the same bytes.
 /// </summary>
-internal static class CanonicalJson
+public static class CanonicalJson
 {
     public static void WriteSorted(Utf8JsonWriter writer, JsonElement value)
     {

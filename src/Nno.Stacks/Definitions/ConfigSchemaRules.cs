@@ -3,7 +3,7 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using Json.Schema;
 
-namespace Nno.StackRegistry.Definitions;
+namespace Nno.Stacks.Definitions;
 
 /// <summary>
 /// The restricted JSON Schema of a definition's <c>configSchema</c> (stack-registry.md §4.1): 2020-12 limited to a
@@ -12,7 +12,7 @@ namespace Nno.StackRegistry.Definitions;
 /// must compile with <see cref="RegexOptions.NonBacktracking"/> (≤200 chars); every <c>default</c> must validate
 /// against its own subschema, evaluated by JsonSchema.Net.
 /// </summary>
-internal static class ConfigSchemaRules
+public static class ConfigSchemaRules
 {
     public const int MaxDepth = 5;
     public const int MaxProperties = 100;
