@@ -23,7 +23,8 @@ public sealed class StripeClock(StripeStore store, TimeProvider time, IEnumerabl
 {
     private readonly SemaphoreSlim _advance = new(1, 1);
     private readonly IStripeClockHook[] _hooks = hooks.ToArray();
-    private long? _offsetSeconds;
+    private long _offsetSeconds;
+    private volatile bool _loaded;
 
     public void Dispose() => _advance.Dispose();
 
@@ -33,11 +34,12 @@ public sealed class StripeClock(StripeStore store, TimeProvider time, IEnumerabl
         await using var connection = await store.OpenAsync(cancellationToken);
         await using var command = connection.CreateCommand();
         command.CommandText = "SELECT offset_seconds FROM clock WHERE id = 1";
-        _offsetSeconds = await command.ExecuteScalarAsync(cancellationToken) is long offset ? offset : 0;
+        Interlocked.Exchange(ref _offsetSeconds, await command.ExecuteScalarAsync(cancellationToken) is long offset ? offset : 0);
+        _loaded = true;
     }
 
     /// <summary>Seconds the sandbox clock runs ahead of the host's clock.</summary>
-    public long OffsetSeconds => _offsetSeconds ?? throw new InvalidOperationException("The Stripe clock is not loaded.");
+    public long OffsetSeconds => _loaded ? Interlocked.Read(ref _offsetSeconds) : throw new InvalidOperationException("The Stripe clock is not loaded.");
 
     /// <summary>The sandbox time now.</summary>
     public DateTimeOffset Now => time.GetUtcNow().AddSeconds(OffsetSeconds);
@@ -104,6 +106,6 @@ public sealed class StripeClock(StripeStore store, TimeProvider time, IEnumerabl
             command.Parameters.AddWithValue("$offset", offset);
             return await command.ExecuteNonQueryAsync(cancellationToken);
         }, cancellationToken);
-        _offsetSeconds = offset;
+        Interlocked.Exchange(ref _offsetSeconds, offset);
     }
 }
