@@ -9,6 +9,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Nno.Sandbox.Cloudflare;
+using Nno.Sandbox.Stripe;
 
 namespace Nno.Sandbox;
 
@@ -36,7 +37,7 @@ public sealed class SandboxApplicationSettings
 
 /// <summary>
 /// The Sandbox (00-system §12): offline emulators of the external APIs, one ASP.NET Core application on 127.0.0.1:8799.
-/// Only the Cloudflare emulator exists so far (provisioning.md §5.1).
+/// The Cloudflare emulator (provisioning.md §5.1) and the Stripe emulator (billing.md §5.1).
 /// </summary>
 public static class SandboxApplication
 {
@@ -81,11 +82,14 @@ public static class SandboxApplication
 
         builder.Services.AddOptions<SandboxOptions>().BindConfiguration(SandboxOptions.Section);
         builder.AddCloudflareEmulator();
+        builder.AddStripeEmulator();
 
         var app = builder.Build();
         app.UseRouting();
         app.UseCloudflareEmulator();
+        app.UseStripeEmulator();
         app.MapCloudflareEmulator();
+        app.MapStripeEmulator();
         app.MapGet("/health", () => TypedResults.Ok(new { status = "ok" }))
             .WithName("SandboxHealth").WithSummary("Whether the Sandbox is up.").WithTags("Sandbox");
         return app;
