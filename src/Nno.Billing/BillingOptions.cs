@@ -7,7 +7,7 @@ namespace Nno.Billing;
 /// <summary>
 /// Billing's own settings (section <c>Billing</c>, billing.md §2, §4.6): the price of each tier as a Stripe lookup key
 /// and its monthly amount. Missing tiers and fields take the defaults of 00-system §10; <see cref="BillingOptionsValidator"/>
-/// refuses the rest at start.
+/// refuses the rest at start (decision 0523).
 /// </summary>
 public sealed class BillingOptions
 {

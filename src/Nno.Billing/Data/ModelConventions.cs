@@ -3,7 +3,7 @@ using Microsoft.EntityFrameworkCore.Metadata.Builders;
 
 namespace Nno.Billing.Data;
 
-/// <summary>Model helpers shared by the Billing tables: CHECK constraints (naming: <see cref="Nno.ServiceDefaults.Data.SnakeCaseNaming"/>).</summary>
+/// <summary>Model helpers shared by the Billing tables: CHECK constraints (decision 0520; naming: <see cref="Nno.ServiceDefaults.Data.SnakeCaseNaming"/>).</summary>
 internal static class ModelConventions
 {
     /// <summary>Adds <c>CHECK (column IN (...))</c> so the database refuses a value outside the enum.</summary>

@@ -83,7 +83,7 @@ public static class StripeIdempotencyKeys
 
     /// <summary>
     /// <c>nno-catalog:{tier}:{lookupKey}:product</c>: the product created by the catalogue bootstrap (§4.6). The spec's
-    /// <c>nno-catalog:{tier}:{lookupKey}</c> gets a suffix per call, as Stripe refuses one key on two paths (decision 0526).
+    /// <c>nno-catalog:{tier}:{lookupKey}</c> gets a suffix per call, as Stripe refuses one key on two paths (decision 0527).
     /// </summary>
     public static string CatalogProduct(string tier, string lookupKey) => Catalog(tier, lookupKey) + ":product";
 
