@@ -1,7 +1,11 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
 using Nno.Billing.Data;
+using Nno.Billing.Stripe;
 using Nno.Core.Services;
 using Nno.ServiceDefaults.Data;
 using Nno.ServiceDefaults.Hosting;
@@ -18,9 +22,23 @@ public static class BillingService
     public static IHostApplicationBuilder AddBilling(this IHostApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        builder.Services.AddNnoDatabase<BillingDbContext>(BillingDbContext.DatabaseName);
-        builder.Services.AddNnoIdempotency<BillingDbContext>();
+        var services = builder.Services;
+        services.AddNnoDatabase<BillingDbContext>(BillingDbContext.DatabaseName);
+        services.AddNnoIdempotency<BillingDbContext>();
+        services.AddBillingOptions();
+        // The one Stripe client (billing.md §5): real API with STRIPE_SECRET_KEY, else the Sandbox in local/dev.
+        services.AddBillingStripe();
         return builder;
+    }
+
+    /// <summary>Binds <see cref="BillingOptions"/> (tier defaults filled in) and validates them while the host starts.</summary>
+    public static IServiceCollection AddBillingOptions(this IServiceCollection services)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        services.AddOptions<BillingOptions>().BindConfiguration(BillingOptions.Section).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IPostConfigureOptions<BillingOptions>, BillingOptionsDefaults>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<BillingOptions>, BillingOptionsValidator>());
+        return services;
     }
 
     public static IEndpointRouteBuilder MapBilling(this IEndpointRouteBuilder app)

@@ -116,6 +116,11 @@ public sealed class PlatformHost : IAsyncDisposable
                 SandboxWiring.ConfigureProvisioning(configuration, port, perService);
             }
 
+            if (module.Info.Name == NnoServices.Billing && sandboxPort is { } stripePort)
+            {
+                SandboxWiring.ConfigureBilling(configuration, stripePort, perService);
+            }
+
             if (module.Info.Name == NnoServices.Iam)
             {
                 foreach (var (client, secret) in secrets)

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Configuration;
+using Nno.Billing.Stripe;
 using Nno.Provisioning;
 using Nno.Provisioning.Cloudflare;
 using Nno.Sandbox;
@@ -10,8 +11,9 @@ namespace Nno.Host;
 
 /// <summary>
 /// Points the services of an all-in-one host at the Sandbox it starts (00-system §12): the Cloudflare client's REST and
-/// R2 S3 bases on the Sandbox's actual port, and the sandbox SSL poll interval (provisioning.md §4.5). Explicit
-/// configuration always wins; with a real <c>CLOUDFLARE_API_TOKEN</c> Provisioning is left alone.
+/// R2 S3 bases on the Sandbox's actual port, and the sandbox SSL poll interval (provisioning.md §4.5); Billing's Stripe
+/// client at the Stripe emulator (billing.md §5). Explicit configuration always wins; with a real
+/// <c>CLOUDFLARE_API_TOKEN</c> Provisioning is left alone, with a real <c>STRIPE_SECRET_KEY</c> Billing.
 /// </summary>
 internal static class SandboxWiring
 {
@@ -62,6 +64,25 @@ internal static class SandboxWiring
         if (string.IsNullOrWhiteSpace(configuration[sslKey]))
         {
             perService[sslKey] = SandboxSslPollSeconds.ToString(CultureInfo.InvariantCulture);
+        }
+    }
+
+    /// <summary>
+    /// Points Billing's Stripe client at the Sandbox's Stripe emulator on <paramref name="sandboxPort"/>, unless a real
+    /// <c>STRIPE_SECRET_KEY</c> or an explicit <c>Billing:Stripe:ApiBaseUrl</c> is configured. The key itself needs no
+    /// wiring: without one the settings reader uses the emulator's <c>sk_test_nno_sandbox</c>.
+    /// </summary>
+    public static void ConfigureBilling(IConfiguration configuration, int sandboxPort, IDictionary<string, string?> perService)
+    {
+        if (!string.IsNullOrWhiteSpace(configuration[StripeSettings.SecretKeyKey]))
+        {
+            return;
+        }
+
+        var apiBaseKey = StripeSettings.Section + ":ApiBaseUrl";
+        if (string.IsNullOrWhiteSpace(configuration[apiBaseKey]))
+        {
+            perService[apiBaseKey] = string.Create(CultureInfo.InvariantCulture, $"http://127.0.0.1:{sandboxPort}/stripe");
         }
     }
 }

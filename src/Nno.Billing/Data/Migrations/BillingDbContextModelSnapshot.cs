@@ -16,6 +16,774 @@ namespace Nno.Billing.Data.Migrations
 #pragma warning disable 612, 618
             modelBuilder.HasAnnotation("ProductVersion", "10.0.15");
 
+            modelBuilder.Entity("Nno.Billing.Data.CustomerRecord", b =>
+                {
+                    b.Property<string>("PlatformId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("platform_id");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("Email")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("email");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("name");
+
+                    b.Property<string>("StripeCustomerId")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("stripe_customer_id");
+
+                    b.Property<long>("UpdatedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("updated_at");
+
+                    b.HasKey("PlatformId")
+                        .HasName("pk_customers");
+
+                    b.HasIndex("StripeCustomerId")
+                        .IsUnique()
+                        .HasDatabaseName("ux_customers_stripe_customer_id");
+
+                    b.ToTable("customers", null, t =>
+                        {
+                            t.HasCheckConstraint("ck_customers_platform_id", "length(platform_id) = 10 AND platform_id NOT GLOB '*[^a-z0-9]*'");
+
+                            t.HasCheckConstraint("ck_customers_stripe_customer_id", "stripe_customer_id GLOB 'cus_?*'");
+                        });
+                });
+
+            modelBuilder.Entity("Nno.Billing.Data.InvoiceLineRecord", b =>
+                {
+                    b.Property<string>("InvoiceId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("invoice_id");
+
+                    b.Property<string>("LineId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("line_id");
+
+                    b.Property<long>("Amount")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("amount");
+
+                    b.Property<string>("Description")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("description");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("kind");
+
+                    b.Property<string>("Metric")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("metric");
+
+                    b.Property<long>("PeriodEnd")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("period_end");
+
+                    b.Property<long>("PeriodStart")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("period_start");
+
+                    b.Property<bool>("Proration")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("proration");
+
+                    b.Property<long?>("Quantity")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("quantity");
+
+                    b.HasKey("InvoiceId", "LineId")
+                        .HasName("pk_invoice_lines");
+
+                    b.ToTable("invoice_lines", null, t =>
+                        {
+                            t.HasCheckConstraint("ck_invoice_lines_kind", "kind IN ('subscription', 'proration', 'overage', 'other')");
+
+                            t.HasCheckConstraint("ck_invoice_lines_metric", "metric IS NULL OR metric IN ('workers_invocations', 'd1_rows_read', 'd1_rows_written')");
+
+                            t.HasCheckConstraint("ck_invoice_lines_proration", "proration IN (0, 1)");
+                        });
+                });
+
+            modelBuilder.Entity("Nno.Billing.Data.InvoiceRecord", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("id");
+
+                    b.Property<long>("AmountDue")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("amount_due");
+
+                    b.Property<long>("AmountPaid")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("amount_paid");
+
+                    b.Property<long>("AmountRemaining")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("amount_remaining");
+
+                    b.Property<string>("BillingReason")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("billing_reason");
+
+                    b.Property<long>("Created")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("created");
+
+                    b.Property<string>("Currency")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("currency");
+
+                    b.Property<long?>("FinalizedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("finalized_at");
+
+                    b.Property<string>("HostedInvoiceUrl")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("hosted_invoice_url");
+
+                    b.Property<string>("InvoicePdf")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("invoice_pdf");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("kind");
+
+                    b.Property<long>("LastEventCreated")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("last_event_created");
+
+                    b.Property<string>("Number")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("number");
+
+                    b.Property<long?>("PaidAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("paid_at");
+
+                    b.Property<long>("PeriodEnd")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("period_end");
+
+                    b.Property<long>("PeriodStart")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("period_start");
+
+                    b.Property<string>("PlatformId")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("platform_id");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("status");
+
+                    b.Property<long>("Subtotal")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("subtotal");
+
+                    b.Property<long>("Total")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("total");
+
+                    b.Property<long?>("VoidedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("voided_at");
+
+                    b.HasKey("Id")
+                        .HasName("pk_invoices");
+
+                    b.HasIndex("PlatformId", "Created", "Id")
+                        .IsDescending(false, true, true)
+                        .HasDatabaseName("ix_invoices_platform_id_created_id_desc");
+
+                    b.HasIndex("PlatformId", "Status", "Created", "Id")
+                        .IsDescending(false, false, true, true)
+                        .HasDatabaseName("ix_invoices_platform_id_status_created_id_desc");
+
+                    b.ToTable("invoices", null, t =>
+                        {
+                            t.HasCheckConstraint("ck_invoices_id", "id GLOB 'in_?*'");
+
+                            t.HasCheckConstraint("ck_invoices_kind", "kind IN ('subscription', 'overage')");
+
+                            t.HasCheckConstraint("ck_invoices_platform_id", "length(platform_id) = 10 AND platform_id NOT GLOB '*[^a-z0-9]*'");
+
+                            t.HasCheckConstraint("ck_invoices_status", "status IN ('draft', 'open', 'paid', 'void', 'uncollectible')");
+                        });
+                });
+
+            modelBuilder.Entity("Nno.Billing.Data.MeteringRunRecord", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("id");
+
+                    b.Property<string>("Error")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("error");
+
+                    b.Property<long?>("FinishedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("finished_at");
+
+                    b.Property<long>("LeaseUntil")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("lease_until");
+
+                    b.Property<long>("StartedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("started_at");
+
+                    b.Property<string>("StatsJson")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("stats_json");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("status");
+
+                    b.Property<string>("UsageDate")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("usage_date");
+
+                    b.HasKey("Id")
+                        .HasName("pk_metering_runs");
+
+                    b.HasIndex("UsageDate")
+                        .IsUnique()
+                        .HasDatabaseName("ux_metering_runs_usage_date");
+
+                    b.ToTable("metering_runs", null, t =>
+                        {
+                            t.HasCheckConstraint("ck_metering_runs_status", "status IN ('running', 'completed', 'failed')");
+
+                            t.HasCheckConstraint("ck_metering_runs_usage_date", "usage_date GLOB '[0-9][0-9][0-9][0-9]-[01][0-9]-[0-3][0-9]'");
+                        });
+                });
+
+            modelBuilder.Entity("Nno.Billing.Data.OverageLineRecord", b =>
+                {
+                    b.Property<string>("PlatformId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("platform_id");
+
+                    b.Property<long>("PeriodStart")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("period_start");
+
+                    b.Property<string>("Metric")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("metric");
+
+                    b.Property<long>("Allowance")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("allowance");
+
+                    b.Property<long>("Amount")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("amount");
+
+                    b.Property<long>("OverageQuantity")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("overage_quantity");
+
+                    b.Property<long>("Quantity")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("quantity");
+
+                    b.Property<string>("StripeInvoiceItemId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("stripe_invoice_item_id");
+
+                    b.Property<string>("UnitAmountDecimal")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("unit_amount_decimal");
+
+                    b.HasKey("PlatformId", "PeriodStart", "Metric")
+                        .HasName("pk_overage_lines");
+
+                    b.ToTable("overage_lines", null, t =>
+                        {
+                            t.HasCheckConstraint("ck_overage_lines_amount", "amount >= 0");
+
+                            t.HasCheckConstraint("ck_overage_lines_metric", "metric IN ('workers_invocations', 'd1_rows_read', 'd1_rows_written')");
+
+                            t.HasCheckConstraint("ck_overage_lines_platform_id", "length(platform_id) = 10 AND platform_id NOT GLOB '*[^a-z0-9]*'");
+
+                            t.HasCheckConstraint("ck_overage_lines_stripe_invoice_item_id", "stripe_invoice_item_id IS NULL OR stripe_invoice_item_id GLOB 'ii_?*'");
+                        });
+                });
+
+            modelBuilder.Entity("Nno.Billing.Data.OverageRunRecord", b =>
+                {
+                    b.Property<string>("PlatformId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("platform_id");
+
+                    b.Property<long>("PeriodStart")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("period_start");
+
+                    b.Property<long>("PeriodEnd")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("period_end");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("status");
+
+                    b.Property<string>("StripeInvoiceId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("stripe_invoice_id");
+
+                    b.Property<long>("Total")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("total");
+
+                    b.Property<long>("UpdatedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("updated_at");
+
+                    b.HasKey("PlatformId", "PeriodStart")
+                        .HasName("pk_overage_runs");
+
+                    b.HasIndex("StripeInvoiceId")
+                        .IsUnique()
+                        .HasDatabaseName("ux_overage_runs_stripe_invoice_id");
+
+                    b.HasIndex("Status", "UpdatedAt")
+                        .HasDatabaseName("ix_overage_runs_status_updated_at");
+
+                    b.ToTable("overage_runs", null, t =>
+                        {
+                            t.HasCheckConstraint("ck_overage_runs_platform_id", "length(platform_id) = 10 AND platform_id NOT GLOB '*[^a-z0-9]*'");
+
+                            t.HasCheckConstraint("ck_overage_runs_status", "status IN ('pending', 'draft_created', 'items_added', 'finalized', 'paid', 'payment_failed', 'skipped')");
+
+                            t.HasCheckConstraint("ck_overage_runs_stripe_invoice_id", "stripe_invoice_id IS NULL OR stripe_invoice_id GLOB 'in_?*'");
+                        });
+                });
+
+            modelBuilder.Entity("Nno.Billing.Data.SubscriptionRecord", b =>
+                {
+                    b.Property<string>("PlatformId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("platform_id");
+
+                    b.Property<bool>("CancelAtPeriodEnd")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("cancel_at_period_end");
+
+                    b.Property<long>("CancelSeq")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER")
+                        .HasDefaultValue(0L)
+                        .HasColumnName("cancel_seq");
+
+                    b.Property<long?>("CanceledAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("canceled_at");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("created_at");
+
+                    b.Property<long>("CurrentPeriodEnd")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("current_period_end");
+
+                    b.Property<long>("CurrentPeriodStart")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("current_period_start");
+
+                    b.Property<string>("EndReason")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("end_reason");
+
+                    b.Property<long?>("EndedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("ended_at");
+
+                    b.Property<long>("LastEventCreated")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("last_event_created");
+
+                    b.Property<long?>("LockUntil")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("lock_until");
+
+                    b.Property<string>("MaxTierInPeriod")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("max_tier_in_period");
+
+                    b.Property<long?>("PastDueSince")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("past_due_since");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("status");
+
+                    b.Property<string>("StripeStatus")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("stripe_status");
+
+                    b.Property<string>("StripeSubscriptionId")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("stripe_subscription_id");
+
+                    b.Property<string>("StripeSubscriptionItemId")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("stripe_subscription_item_id");
+
+                    b.Property<string>("Tier")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("tier");
+
+                    b.Property<long>("TierChangeSeq")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER")
+                        .HasDefaultValue(0L)
+                        .HasColumnName("tier_change_seq");
+
+                    b.Property<long?>("TrialEndsAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("trial_ends_at");
+
+                    b.Property<long>("UpdatedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("updated_at");
+
+                    b.HasKey("PlatformId")
+                        .HasName("pk_subscriptions");
+
+                    b.HasIndex("StripeSubscriptionId")
+                        .IsUnique()
+                        .HasDatabaseName("ux_subscriptions_stripe_subscription_id");
+
+                    b.HasIndex("Status", "PastDueSince")
+                        .HasDatabaseName("ix_subscriptions_status_past_due_since");
+
+                    b.HasIndex("UpdatedAt", "PlatformId")
+                        .HasDatabaseName("ix_subscriptions_updated_at_platform_id");
+
+                    b.ToTable("subscriptions", null, t =>
+                        {
+                            t.HasCheckConstraint("ck_subscriptions_cancel_at_period_end", "cancel_at_period_end IN (0, 1)");
+
+                            t.HasCheckConstraint("ck_subscriptions_cancel_seq", "cancel_seq >= 0");
+
+                            t.HasCheckConstraint("ck_subscriptions_end_reason", "end_reason IS NULL OR end_reason IN ('period_end', 'payment_failed', 'immediate')");
+
+                            t.HasCheckConstraint("ck_subscriptions_max_tier_in_period", "max_tier_in_period IN ('starter', 'growth', 'scale')");
+
+                            t.HasCheckConstraint("ck_subscriptions_platform_id", "length(platform_id) = 10 AND platform_id NOT GLOB '*[^a-z0-9]*'");
+
+                            t.HasCheckConstraint("ck_subscriptions_status", "status IN ('active', 'trialing', 'past_due', 'canceled')");
+
+                            t.HasCheckConstraint("ck_subscriptions_stripe_subscription_id", "stripe_subscription_id GLOB 'sub_?*'");
+
+                            t.HasCheckConstraint("ck_subscriptions_stripe_subscription_item_id", "stripe_subscription_item_id GLOB 'si_?*'");
+
+                            t.HasCheckConstraint("ck_subscriptions_tier", "tier IN ('starter', 'growth', 'scale')");
+
+                            t.HasCheckConstraint("ck_subscriptions_tier_change_seq", "tier_change_seq >= 0");
+                        });
+                });
+
+            modelBuilder.Entity("Nno.Billing.Data.TierPriceRecord", b =>
+                {
+                    b.Property<string>("Tier")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("tier");
+
+                    b.Property<string>("Currency")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("currency");
+
+                    b.Property<string>("LookupKey")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("lookup_key");
+
+                    b.Property<long?>("ResolvedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("resolved_at");
+
+                    b.Property<string>("StripePriceId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("stripe_price_id");
+
+                    b.Property<string>("StripeProductId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("stripe_product_id");
+
+                    b.Property<long>("UnitAmount")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("unit_amount");
+
+                    b.HasKey("Tier")
+                        .HasName("pk_tier_prices");
+
+                    b.HasIndex("LookupKey")
+                        .IsUnique()
+                        .HasDatabaseName("ux_tier_prices_lookup_key");
+
+                    b.HasIndex("StripePriceId")
+                        .IsUnique()
+                        .HasDatabaseName("ux_tier_prices_stripe_price_id");
+
+                    b.ToTable("tier_prices", null, t =>
+                        {
+                            t.HasCheckConstraint("ck_tier_prices_stripe_price_id", "stripe_price_id IS NULL OR stripe_price_id GLOB 'price_?*'");
+
+                            t.HasCheckConstraint("ck_tier_prices_stripe_product_id", "stripe_product_id IS NULL OR stripe_product_id GLOB 'prod_?*'");
+
+                            t.HasCheckConstraint("ck_tier_prices_tier", "tier IN ('starter', 'growth', 'scale')");
+                        });
+                });
+
+            modelBuilder.Entity("Nno.Billing.Data.UsageAlertRecord", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("id");
+
+                    b.Property<long>("Allowance")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("allowance");
+
+                    b.Property<string>("Metric")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("metric");
+
+                    b.Property<long>("PeriodStart")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("period_start");
+
+                    b.Property<string>("PlatformId")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("platform_id");
+
+                    b.Property<long>("Quantity")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("quantity");
+
+                    b.Property<int>("Threshold")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("threshold");
+
+                    b.Property<long>("TriggeredAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("triggered_at");
+
+                    b.HasKey("Id")
+                        .HasName("pk_usage_alerts");
+
+                    b.HasIndex("TriggeredAt", "Id")
+                        .HasDatabaseName("ix_usage_alerts_triggered_at_id");
+
+                    b.HasIndex("PlatformId", "PeriodStart", "Metric", "Threshold")
+                        .IsUnique()
+                        .HasDatabaseName("ux_usage_alerts_platform_id_period_start_metric_threshold");
+
+                    b.ToTable("usage_alerts", null, t =>
+                        {
+                            t.HasCheckConstraint("ck_usage_alerts_metric", "metric IN ('workers_invocations', 'd1_rows_read', 'd1_rows_written')");
+
+                            t.HasCheckConstraint("ck_usage_alerts_platform_id", "length(platform_id) = 10 AND platform_id NOT GLOB '*[^a-z0-9]*'");
+
+                            t.HasCheckConstraint("ck_usage_alerts_threshold", "threshold IN (80, 100)");
+                        });
+                });
+
+            modelBuilder.Entity("Nno.Billing.Data.UsagePeriodRecord", b =>
+                {
+                    b.Property<string>("PlatformId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("platform_id");
+
+                    b.Property<long>("PeriodStart")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("period_start");
+
+                    b.Property<string>("Metric")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("metric");
+
+                    b.Property<long?>("Allowance")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("allowance");
+
+                    b.Property<bool>("Closed")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("closed");
+
+                    b.Property<long>("OverageQuantity")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("overage_quantity");
+
+                    b.Property<long>("PeriodEnd")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("period_end");
+
+                    b.Property<long>("Quantity")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("quantity");
+
+                    b.Property<long>("UpdatedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("updated_at");
+
+                    b.HasKey("PlatformId", "PeriodStart", "Metric")
+                        .HasName("pk_usage_periods");
+
+                    b.ToTable("usage_periods", null, t =>
+                        {
+                            t.HasCheckConstraint("ck_usage_periods_allowance", "(allowance IS NULL) = (metric NOT IN ('workers_invocations', 'd1_rows_read', 'd1_rows_written')) AND (allowance IS NULL OR allowance >= 0)");
+
+                            t.HasCheckConstraint("ck_usage_periods_closed", "closed IN (0, 1)");
+
+                            t.HasCheckConstraint("ck_usage_periods_metric", "metric IN ('workers_invocations', 'd1_rows_read', 'd1_rows_written', 'r2_storage_bytes', 'r2_class_a_ops', 'r2_class_b_ops', 'kv_reads', 'kv_writes')");
+
+                            t.HasCheckConstraint("ck_usage_periods_overage_quantity", "overage_quantity >= 0");
+
+                            t.HasCheckConstraint("ck_usage_periods_period_end", "period_end > period_start");
+
+                            t.HasCheckConstraint("ck_usage_periods_platform_id", "length(platform_id) = 10 AND platform_id NOT GLOB '*[^a-z0-9]*'");
+                        });
+                });
+
+            modelBuilder.Entity("Nno.Billing.Data.UsageSnapshotRecord", b =>
+                {
+                    b.Property<string>("PlatformId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("platform_id");
+
+                    b.Property<string>("UsageDate")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("usage_date");
+
+                    b.Property<string>("Metric")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("metric");
+
+                    b.Property<long>("CollectedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("collected_at");
+
+                    b.Property<long>("Quantity")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("quantity");
+
+                    b.Property<string>("RunId")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("run_id");
+
+                    b.HasKey("PlatformId", "UsageDate", "Metric")
+                        .HasName("pk_usage_snapshots");
+
+                    b.ToTable("usage_snapshots", null, t =>
+                        {
+                            t.HasCheckConstraint("ck_usage_snapshots_metric", "metric IN ('workers_invocations', 'd1_rows_read', 'd1_rows_written', 'r2_storage_bytes', 'r2_class_a_ops', 'r2_class_b_ops', 'kv_reads', 'kv_writes')");
+
+                            t.HasCheckConstraint("ck_usage_snapshots_platform_id", "length(platform_id) = 10 AND platform_id NOT GLOB '*[^a-z0-9]*'");
+
+                            t.HasCheckConstraint("ck_usage_snapshots_quantity", "quantity >= 0");
+
+                            t.HasCheckConstraint("ck_usage_snapshots_usage_date", "usage_date GLOB '[0-9][0-9][0-9][0-9]-[01][0-9]-[0-3][0-9]'");
+                        });
+                });
+
+            modelBuilder.Entity("Nno.Billing.Data.WebhookEventRecord", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("id");
+
+                    b.Property<string>("Error")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("error");
+
+                    b.Property<string>("ObjectId")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("object_id");
+
+                    b.Property<string>("Outcome")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("outcome");
+
+                    b.Property<string>("PayloadJson")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("payload_json");
+
+                    b.Property<long>("ProcessedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("processed_at");
+
+                    b.Property<long>("ReceivedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("received_at");
+
+                    b.Property<long>("StripeCreated")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("stripe_created");
+
+                    b.Property<string>("Type")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("type");
+
+                    b.HasKey("Id")
+                        .HasName("pk_webhook_events");
+
+                    b.HasIndex("ReceivedAt")
+                        .HasDatabaseName("ix_webhook_events_received_at");
+
+                    b.HasIndex("Outcome", "StripeCreated")
+                        .HasDatabaseName("ix_webhook_events_outcome_stripe_created");
+
+                    b.ToTable("webhook_events", null, t =>
+                        {
+                            t.HasCheckConstraint("ck_webhook_events_id", "id GLOB 'evt_?*'");
+
+                            t.HasCheckConstraint("ck_webhook_events_outcome", "outcome IN ('processed', 'stale', 'ignored', 'failed')");
+                        });
+                });
+
             modelBuilder.Entity("Nno.ServiceDefaults.Idempotency.IdempotencyRecord", b =>
                 {
                     b.Property<string>("Principal")
@@ -75,6 +843,63 @@ namespace Nno.Billing.Data.Migrations
                         .HasDatabaseName("ix_idempotency_keys_expires_at");
 
                     b.ToTable("idempotency_keys", (string)null);
+                });
+
+            modelBuilder.Entity("Nno.ServiceDefaults.Jobs.JobLeaseRecord", b =>
+                {
+                    b.Property<string>("Name")
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("name");
+
+                    b.Property<string>("Holder")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("holder");
+
+                    b.Property<long?>("LastRunAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("last_run_at");
+
+                    b.Property<long>("LeasedUntil")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("leased_until");
+
+                    b.HasKey("Name")
+                        .HasName("pk_job_leases");
+
+                    b.ToTable("job_leases", (string)null);
+                });
+
+            modelBuilder.Entity("Nno.Billing.Data.InvoiceLineRecord", b =>
+                {
+                    b.HasOne("Nno.Billing.Data.InvoiceRecord", null)
+                        .WithMany()
+                        .HasForeignKey("InvoiceId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_invoice_lines_invoices_invoice_id");
+                });
+
+            modelBuilder.Entity("Nno.Billing.Data.OverageLineRecord", b =>
+                {
+                    b.HasOne("Nno.Billing.Data.OverageRunRecord", null)
+                        .WithMany()
+                        .HasForeignKey("PlatformId", "PeriodStart")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_overage_lines_overage_runs_platform_id_period_start");
+                });
+
+            modelBuilder.Entity("Nno.Billing.Data.SubscriptionRecord", b =>
+                {
+                    b.HasOne("Nno.Billing.Data.CustomerRecord", null)
+                        .WithOne()
+                        .HasForeignKey("Nno.Billing.Data.SubscriptionRecord", "PlatformId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_subscriptions_customers_platform_id");
                 });
 #pragma warning restore 612, 618
         }
