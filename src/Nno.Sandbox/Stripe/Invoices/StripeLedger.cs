@@ -53,7 +53,7 @@ public static class StripeLedger
     {
         ArgumentNullException.ThrowIfNull(scope);
         var id = StripeStore.NewId("in");
-        return new JsonObject
+        var invoice = new JsonObject
         {
             ["id"] = id,
             ["object"] = InvoiceKind,
@@ -94,7 +94,6 @@ public static class StripeLedger
                     {
                         ["metadata"] = null,
                         ["subscription"] = subscription,
-                        ["subscription_proration_date"] = prorationDate,
                     },
                     ["type"] = "subscription_details",
                 },
@@ -112,6 +111,13 @@ public static class StripeLedger
             ["subtotal"] = 0L,
             ["total"] = 0L,
         };
+        if (prorationDate is { } date && invoice["parent"] is JsonObject parent)
+        {
+            // Stripe leaves the field out (not null) when the invoice is not a proration.
+            parent["subscription_details"]!["subscription_proration_date"] = date;
+        }
+
+        return invoice;
     }
 
     /// <summary>The subscription an invoice belongs to (<c>parent.subscription_details.subscription</c>), or null.</summary>
