@@ -25,8 +25,22 @@ public sealed record BillingScope(
         await StripeStore.GetObjectAsync(Connection, Transaction, id, kind, CancellationToken) ?? throw StripeException.NoSuch(kind, id, param);
 
     /// <summary>Stores a new object (the customer column filled from its <c>customer</c>).</summary>
-    public Task InsertAsync(JsonObject obj) =>
-        StripeStore.InsertObjectAsync(Connection, Transaction, obj, new ObjectColumns(Customer: (string?)obj["customer"]), CancellationToken);
+    public async Task InsertAsync(JsonObject obj)
+    {
+        ArgumentNullException.ThrowIfNull(obj);
+        var columns = new ObjectColumns(Customer: (string?)obj["customer"]);
+        if (obj.ContainsKey("created"))
+        {
+            await StripeStore.InsertObjectAsync(Connection, Transaction, obj, columns, CancellationToken);
+            return;
+        }
+
+        // Invoice items have no created (Stripe's object has date): the row's creation time is set, the JSON keeps Stripe's shape.
+        var row = obj.DeepClone().AsObject();
+        row["created"] = Now;
+        await StripeStore.InsertObjectAsync(Connection, Transaction, row, columns, CancellationToken);
+        await StripeStore.UpdateObjectAsync(Connection, Transaction, obj, columns, CancellationToken);
+    }
 
     /// <summary>Replaces a stored object.</summary>
     public Task SaveAsync(JsonObject obj) =>
