@@ -7,8 +7,10 @@ using Nno.Sandbox.Stripe.Catalog;
 using Nno.Sandbox.Stripe.Common;
 using Nno.Sandbox.Stripe.Customers;
 using Nno.Sandbox.Stripe.Events;
+using Nno.Sandbox.Stripe.Invoices;
 using Nno.Sandbox.Stripe.Pipeline;
 using Nno.Sandbox.Stripe.Portal;
+using Nno.Sandbox.Stripe.Subscriptions;
 
 namespace Nno.Sandbox.Stripe;
 
@@ -33,6 +35,7 @@ public static class StripeEmulator
         builder.Services.AddSingleton<StripeIdempotency>();
         builder.Services.AddSingleton<StripeRequestLog>();
         builder.Services.AddSingleton<StripePaymentBehaviors>();
+        builder.Services.AddSingleton<IStripeClockHook, StripeBillingEngine>();
         return builder;
     }
 
@@ -57,6 +60,8 @@ public static class StripeEmulator
         PricesApi.Map(v1);
         PortalApi.Map(v1);
         EventsApi.Map(v1);
+        SubscriptionsApi.Map(v1);
+        InvoicesApi.Map(v1);
         return app;
     }
 }

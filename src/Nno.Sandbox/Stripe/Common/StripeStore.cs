@@ -29,6 +29,17 @@ public sealed class StripeStore : IDisposable
         CREATE INDEX IF NOT EXISTS ix_objects_kind_customer_seq ON objects (kind, customer, seq);
         CREATE INDEX IF NOT EXISTS ix_objects_kind_product_seq ON objects (kind, product, seq);
         CREATE UNIQUE INDEX IF NOT EXISTS ux_objects_kind_lookup_key ON objects (kind, lookup_key) WHERE lookup_key IS NOT NULL;
+        CREATE INDEX IF NOT EXISTS ix_objects_kind_status_seq ON objects (kind, json_extract(data, '$.status'), seq);
+        CREATE INDEX IF NOT EXISTS ix_objects_kind_subscription_seq ON objects (kind, json_extract(data, '$.parent.subscription_details.subscription'), seq);
+        CREATE TABLE IF NOT EXISTS billing_due (
+            object_id TEXT NOT NULL,
+            action TEXT NOT NULL,
+            due_at INTEGER NOT NULL,
+            PRIMARY KEY (object_id, action));
+        CREATE INDEX IF NOT EXISTS ix_billing_due_due_at ON billing_due (due_at);
+        CREATE TABLE IF NOT EXISTS billing_api_versions (
+            subscription_id TEXT PRIMARY KEY,
+            api_version TEXT NOT NULL);
         CREATE TABLE IF NOT EXISTS events (
             seq INTEGER PRIMARY KEY AUTOINCREMENT,
             id TEXT NOT NULL UNIQUE,
