@@ -65,7 +65,8 @@ public sealed class StripeWebhookDispatcher : BackgroundService
         {
             lock (_gate)
             {
-                return (_idle && _inFlight.Count == 0, _waitingUntil);
+                // A pending wake-up means the loop is about to look again, so it is not settled yet.
+                return (_idle && _inFlight.Count == 0 && _signal.CurrentCount == 0, _waitingUntil);
             }
         }
     }
