@@ -321,6 +321,76 @@ public sealed class StripeWebhookTests
         Assert.Equal(2, (await configured.StripeAdmin().GetFromJsonAsync<JsonElement>("webhook-endpoints")).GetProperty("endpoints").GetArrayLength());
     }
 
+    [Fact]
+    public async Task AtMostFourAttemptsRunAtOncePerEndpoint_TheRestWaitForAFreeSlot()
+    {
+        var time = StripeSandbox.NewClock();
+        await using var sandbox = await StripeSandbox.StartAsync(time);
+        await using var receiver = await WebhookReceiver.StartAsync(verifyClock: time);
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        receiver.Hold = _ => gate.Task;
+        await SetEndpointsAsync(sandbox, receiver);
+
+        var customers = new CustomerService(sandbox.StripeClient());
+        for (var i = 0; i < 6; i++)
+        {
+            await customers.CreateAsync(new CustomerCreateOptions { Email = $"c{i}@example.com" });
+        }
+
+        await receiver.WaitForAsync(4);
+        // The other two stay queued while four are open (short real-time look; no production delay involved).
+        await Task.Delay(300);
+        Assert.Equal(4, receiver.Hits.Count);
+        Assert.Equal((4, 4), receiver.InFlight);
+        var firstPage = await sandbox.StripeAdmin().GetFromJsonAsync<JsonElement>("deliveries?limit=4");
+        Assert.True(firstPage.GetProperty("hasMore").GetBoolean());
+        var after = firstPage.GetProperty("data")[3].GetProperty("seq").GetInt64();
+        var secondPage = await sandbox.StripeAdmin().GetFromJsonAsync<JsonElement>($"deliveries?limit=4&after={after}");
+        Assert.Equal(2, secondPage.GetProperty("data").GetArrayLength());
+        Assert.False(secondPage.GetProperty("hasMore").GetBoolean());
+
+        gate.SetResult();
+        await receiver.WaitForAsync(6);
+        await Eventually.HoldsAsync(async () => (await DeliveriesAsync(sandbox, null, "delivered")).Count == 6, "six delivered");
+        Assert.Equal(4, receiver.InFlight.Max);
+        Assert.Equal(6, receiver.Hits.Select(h => h.Event!.Id).Distinct().Count());
+    }
+
+    [Fact]
+    public async Task AnEndpointSilentFor10Seconds_FailsTheAttempt_AndDelayMsWaitsBeforeEachAttempt()
+    {
+        var time = StripeSandbox.NewClock();
+        await using var sandbox = await StripeSandbox.StartAsync(time);
+        await using var receiver = await WebhookReceiver.StartAsync(verifyClock: time);
+        var never = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        receiver.Hold = n => n == 1 ? never.Task : Task.CompletedTask;
+        await SetEndpointsAsync(sandbox, receiver);
+        (await sandbox.StripeAdmin().PutJsonAsync("faults", """{"webhook":{"delayMs":2000}}""")).EnsureSuccessStatusCode();
+
+        var dispatcher = sandbox.App.Services.GetRequiredService<StripeWebhookDispatcher>();
+        await new CustomerService(sandbox.StripeClient()).CreateAsync(new CustomerCreateOptions { Email = "ann@example.com" });
+        await Eventually.HoldsAsync(() => Task.FromResult(dispatcher.DelayingAttempts == 1), "the attempt waiting out delayMs");
+        Assert.Empty(receiver.Hits);
+        time.Advance(TimeSpan.FromSeconds(2));
+        var eventId = (await receiver.WaitForAsync(1))[0].Event!.Id;
+        var sentAt = time.GetUtcNow();
+
+        // Ten seconds without an answer: the attempt fails and the next one is due 10 s later.
+        time.Advance(TimeSpan.FromSeconds(10));
+        await WaitIdleUntilAsync(sandbox, sentAt.AddSeconds(20));
+        var pending = await SingleDeliveryAsync(sandbox, eventId, "pending");
+        Assert.Contains("10 s", pending.GetProperty("lastError").GetString(), StringComparison.Ordinal);
+        Assert.False(pending.TryGetProperty("lastStatus", out _));
+
+        time.Advance(TimeSpan.FromSeconds(10));
+        await Eventually.HoldsAsync(() => Task.FromResult(dispatcher.DelayingAttempts == 1), "the retry waiting out delayMs");
+        Assert.Single(receiver.Hits);
+        time.Advance(TimeSpan.FromSeconds(2));
+        Assert.Equal(eventId, (await receiver.WaitForAsync(2))[1].Event!.Id);
+        Assert.Equal(2, (await SingleDeliveryAsync(sandbox, eventId, "delivered")).GetProperty("attempts").GetInt32());
+        never.SetResult();
+    }
+
     private static List<TimeSpan> ExpectedAttemptOffsets()
     {
         var start = DateTimeOffset.UnixEpoch;

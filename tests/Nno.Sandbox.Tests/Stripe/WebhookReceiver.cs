@@ -28,6 +28,8 @@ internal sealed class WebhookReceiver : IAsyncDisposable
     private readonly WebApplication _app;
     private readonly ConcurrentQueue<ReceivedWebhook> _hits = new();
     private int _count;
+    private int _inFlight;
+    private int _maxInFlight;
 
     private WebhookReceiver(WebApplication app, string secret, TimeProvider? verifyClock)
     {
@@ -45,7 +47,13 @@ internal sealed class WebhookReceiver : IAsyncDisposable
     /// <summary>The status answered to the n-th POST (1-based); 200 by default.</summary>
     public Func<int, int> StatusFor { get; set; } = _ => 200;
 
+    /// <summary>Awaited before answering the n-th POST (holds requests open in concurrency and timeout tests).</summary>
+    public Func<int, Task>? Hold { get; set; }
+
     public IReadOnlyList<ReceivedWebhook> Hits => _hits.ToArray();
+
+    /// <summary>POSTs being answered now, and the most there ever were at once.</summary>
+    public (int Now, int Max) InFlight => (Volatile.Read(ref _inFlight), Volatile.Read(ref _maxInFlight));
 
     public static async Task<WebhookReceiver> StartAsync(string secret = "whsec_test_receiver", TimeProvider? verifyClock = null)
     {
@@ -93,8 +101,26 @@ internal sealed class WebhookReceiver : IAsyncDisposable
         }
 
         var index = Interlocked.Increment(ref _count);
+        var now = Interlocked.Increment(ref _inFlight);
+        int max;
+        while (now > (max = Volatile.Read(ref _maxInFlight)) && Interlocked.CompareExchange(ref _maxInFlight, now, max) != max)
+        {
+        }
+
         _hits.Enqueue(new ReceivedWebhook(index, body, signature, request.ContentType, request.Headers.UserAgent.ToString(), evt, error));
-        return Results.StatusCode(StatusFor(index));
+        try
+        {
+            if (Hold is { } hold)
+            {
+                await hold(index);
+            }
+
+            return Results.StatusCode(StatusFor(index));
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _inFlight);
+        }
     }
 }
 

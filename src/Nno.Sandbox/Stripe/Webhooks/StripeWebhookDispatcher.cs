@@ -38,6 +38,7 @@ public sealed class StripeWebhookDispatcher : BackgroundService
     private readonly List<Task> _running = [];
     private DateTimeOffset? _waitingUntil;
     private bool _idle;
+    private int _delaying;
 
     public StripeWebhookDispatcher(
         StripeWebhooks webhooks, StripeStore store, StripeClock clock, StripeFaults faults, TimeProvider time, ILogger<StripeWebhookDispatcher> logger)
@@ -70,6 +71,9 @@ public sealed class StripeWebhookDispatcher : BackgroundService
             }
         }
     }
+
+    /// <summary>Test probe: attempts waiting out <c>webhook.delayMs</c> (their delay is registered on the TimeProvider).</summary>
+    internal int DelayingAttempts => Volatile.Read(ref _delaying);
 
     public override void Dispose()
     {
@@ -227,7 +231,16 @@ public sealed class StripeWebhookDispatcher : BackgroundService
             var draw = _faults.DrawWebhook();
             if (draw.Delay > TimeSpan.Zero)
             {
-                await Task.Delay(draw.Delay, _time, stoppingToken);
+                var wait = Task.Delay(draw.Delay, _time, stoppingToken);
+                Interlocked.Increment(ref _delaying);
+                try
+                {
+                    await wait;
+                }
+                finally
+                {
+                    Interlocked.Decrement(ref _delaying);
+                }
             }
 
             var body = await _webhooks.EventBodyAsync(delivery.EventId, stoppingToken);
