@@ -160,7 +160,7 @@ public sealed class StripeWebhooks(StripeStore store, IConfiguration configurati
     /// </summary>
     public async Task<IReadOnlyList<StripeWebhookDelivery>?> ResendAsync(string eventId, CancellationToken cancellationToken = default)
     {
-        var created = await store.WriteAsync(async (connection, transaction) =>
+        return await store.WriteAsync<IReadOnlyList<StripeWebhookDelivery>?>(async (connection, transaction) =>
         {
             await using var find = connection.CreateCommand();
             find.Transaction = transaction;
@@ -193,24 +193,19 @@ public sealed class StripeWebhooks(StripeStore store, IConfiguration configurati
             }
 
             await RecountPendingAsync(connection, transaction, eventId, cancellationToken);
-            return seqs;
+            if (seqs.Count == 0)
+            {
+                return [];
+            }
+
+            // Read inside the write, so the answer shows the new deliveries as queued even if the dispatcher is quick.
+            await using var read = connection.CreateCommand();
+            read.Transaction = transaction;
+            read.CommandText = $"SELECT {DeliveryColumns} FROM webhook_deliveries d WHERE d.event_id = $id AND d.seq >= $first ORDER BY d.seq";
+            read.Parameters.AddWithValue("$id", eventId);
+            read.Parameters.AddWithValue("$first", seqs.Min());
+            return await ReadDeliveriesAsync(read, int.MaxValue, cancellationToken);
         }, cancellationToken);
-        if (created is null)
-        {
-            return null;
-        }
-
-        if (created.Count == 0)
-        {
-            return [];
-        }
-
-        await using var connection = await store.OpenAsync(cancellationToken);
-        await using var command = connection.CreateCommand();
-        command.CommandText = $"SELECT {DeliveryColumns} FROM webhook_deliveries d WHERE d.event_id = $id AND d.seq >= $first ORDER BY d.seq";
-        command.Parameters.AddWithValue("$id", eventId);
-        command.Parameters.AddWithValue("$first", created.Min());
-        return await ReadDeliveriesAsync(command, int.MaxValue, cancellationToken);
     }
 
     /// <summary>Deliveries oldest first, optionally of one event and/or one status, after <paramref name="after"/> (a seq).</summary>
