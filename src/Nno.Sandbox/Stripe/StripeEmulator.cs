@@ -11,6 +11,7 @@ using Nno.Sandbox.Stripe.Invoices;
 using Nno.Sandbox.Stripe.Pipeline;
 using Nno.Sandbox.Stripe.Portal;
 using Nno.Sandbox.Stripe.Subscriptions;
+using Nno.Sandbox.Stripe.Webhooks;
 
 namespace Nno.Sandbox.Stripe;
 
@@ -36,6 +37,9 @@ public static class StripeEmulator
         builder.Services.AddSingleton<StripeRequestLog>();
         builder.Services.AddSingleton<StripePaymentBehaviors>();
         builder.Services.AddSingleton<IStripeClockHook, StripeBillingEngine>();
+        builder.Services.AddSingleton<StripeWebhooks>();
+        builder.Services.AddSingleton<StripeWebhookDispatcher>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<StripeWebhookDispatcher>());
         return builder;
     }
 
@@ -52,8 +56,11 @@ public static class StripeEmulator
         ArgumentNullException.ThrowIfNull(app);
         app.ServiceProvider.GetRequiredService<StripeStore>().EnsureSchemaAsync().GetAwaiter().GetResult();
         app.ServiceProvider.GetRequiredService<StripeClock>().LoadAsync().GetAwaiter().GetResult();
+        app.ServiceProvider.GetRequiredService<StripeWebhooks>().InitializeAsync().GetAwaiter().GetResult();
 
-        StripeAdminApi.Map(app);
+        var admin = StripeAdminApi.Map(app);
+        StripeWebhooksAdminApi.Map(admin);
+        PortalPage.Map(app);
         var v1 = app.MapGroup(BasePath + "/v1");
         CustomersApi.Map(v1);
         ProductsApi.Map(v1);

@@ -12,6 +12,7 @@ using Microsoft.Extensions.Options;
 using Nno.Sandbox.Stripe.Common;
 using Nno.Sandbox.Stripe.Customers;
 using Nno.Sandbox.Stripe.Pipeline;
+using Nno.Sandbox.Stripe.Webhooks;
 
 namespace Nno.Sandbox.Stripe.Admin;
 
@@ -45,7 +46,8 @@ internal static class StripeAdminApi
     /// <summary>The longest single advance (10 years).</summary>
     private const long MaxAdvanceSeconds = 10L * 366 * 86_400;
 
-    public static void Map(IEndpointRouteBuilder app)
+    /// <summary>Maps the admin routes; returns the group (with its admin-token filter) so other parts add theirs.</summary>
+    public static RouteGroupBuilder Map(IEndpointRouteBuilder app)
     {
         var admin = app.MapGroup(StripeEmulator.BasePath + "/_admin").WithTags("Sandbox Stripe admin").AddEndpointFilter(async (context, next) =>
         {
@@ -64,7 +66,7 @@ internal static class StripeAdminApi
         admin.MapPut("/faults", PutFaults)
             .WithName("StripeAdminPutFaults").WithSummary("Replaces the knobs (missing ones take their defaults).");
         admin.MapPost("/reset", Reset)
-            .WithName("StripeAdminReset").WithSummary("Deletes every object, event and idempotency record, the knobs, the request log and the clock offset.");
+            .WithName("StripeAdminReset").WithSummary("Deletes every object, event, delivery and idempotency record, the knobs, the request log and the clock offset; webhook endpoints back to configuration.");
         admin.MapGet("/clock", (StripeClock clock) => TypedResults.Json(ClockState(clock), Json))
             .WithName("StripeAdminGetClock").WithSummary("The sandbox time and its offset from the host clock.");
         admin.MapPost("/advance", Advance)
@@ -73,6 +75,7 @@ internal static class StripeAdminApi
             .WithName("StripeAdminRequests").WithSummary("Requests answered since a time (ISO 8601) or after a sequence number.");
         admin.MapPut("/customers/{id}/payment-behavior", PutPaymentBehavior)
             .WithName("StripeAdminPutPaymentBehavior").WithSummary("Makes a customer's default test card pay (succeed) or decline.");
+        return admin;
     }
 
     private static async Task<T?> ReadAsync<T>(HttpRequest request)
@@ -111,10 +114,12 @@ internal static class StripeAdminApi
     }
 
     private static async Task<NoContent> Reset(
-        StripeStore store, StripeClock clock, StripeFaults faults, StripeIdempotency idempotency, StripeRequestLog log, CancellationToken cancellationToken)
+        StripeStore store, StripeClock clock, StripeFaults faults, StripeIdempotency idempotency, StripeRequestLog log, StripeWebhooks webhooks,
+        CancellationToken cancellationToken)
     {
         await store.ResetAsync(cancellationToken);
         await clock.LoadAsync(cancellationToken);
+        await webhooks.InitializeAsync(cancellationToken);
         faults.Reset();
         idempotency.Clear();
         log.Clear();

@@ -98,6 +98,9 @@ public sealed class StripeStore : IDisposable
 
     public void Dispose() => _writer.Dispose();
 
+    /// <summary>Raised after every committed <see cref="WriteAsync{T}"/> (the webhook dispatcher wakes on it to send new events' deliveries).</summary>
+    public event EventHandler? WriteCommitted;
+
     /// <summary><c>{dataDir}/sandbox/stripe</c>.</summary>
     public string Root { get; }
 
@@ -123,17 +126,23 @@ public sealed class StripeStore : IDisposable
     {
         ArgumentNullException.ThrowIfNull(work);
         await _writer.WaitAsync(cancellationToken);
+        var committed = false;
         try
         {
             await using var connection = await OpenAsync(cancellationToken);
             await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
             var result = await work(connection, transaction);
             await transaction.CommitAsync(cancellationToken);
+            committed = true;
             return result;
         }
         finally
         {
             _writer.Release();
+            if (committed)
+            {
+                WriteCommitted?.Invoke(this, EventArgs.Empty);
+            }
         }
     }
 

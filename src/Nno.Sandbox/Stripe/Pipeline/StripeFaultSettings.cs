@@ -29,7 +29,7 @@ public sealed record StripeFaultSettings
     /// <summary>Scripted failures for the next matching requests, first match wins, each used <c>count</c> times.</summary>
     public IReadOnlyList<StripeFailNextRule> FailNext { get; init; } = [];
 
-    /// <summary>Webhook delivery faults (used by webhook delivery, a later part of the emulator).</summary>
+    /// <summary>Webhook delivery faults (applied by <c>Webhooks/StripeWebhookDispatcher</c>).</summary>
     public StripeWebhookFaults Webhook { get; init; } = new();
 
     /// <summary>Every charge declines, whatever the customer's payment behaviour (read by the billing engine).</summary>
@@ -73,16 +73,19 @@ public sealed record StripeFailNextRule
 /// <summary>Webhook delivery faults.</summary>
 public sealed record StripeWebhookFaults
 {
-    /// <summary>Share of attempts (0–1) dropped before reaching the endpoint.</summary>
+    /// <summary>Share of attempts (0–1) dropped before reaching the endpoint (counted as a failed attempt, so retried).</summary>
     public double DropRate { get; init; }
 
-    /// <summary>Share of deliveries (0–1) sent twice.</summary>
+    /// <summary>Share of attempts (0–1) POSTed twice (the second copy re-signed, right after the first).</summary>
     public double DuplicateRate { get; init; }
 
-    /// <summary>Extra delay before each attempt, in milliseconds.</summary>
+    /// <summary>Extra delay before each attempt, in milliseconds (on the host's <c>TimeProvider</c>).</summary>
     public int DelayMs { get; init; }
 
-    /// <summary>Whether ready deliveries are sent in a shuffled order.</summary>
+    /// <summary>
+    /// Out-of-order delivery: a new event's first attempt waits until 1 s (wall clock) after it was emitted, then the
+    /// waiting ones go newest first, one at a time per endpoint.
+    /// </summary>
     public bool Reorder { get; init; }
 }
 

@@ -136,6 +136,20 @@ public sealed class StripeFaults
         }
     }
 
+    /// <summary>Draws the <c>webhook</c> knobs' decisions for one delivery attempt (from the same seeded random source).</summary>
+    public StripeWebhookFaultDraw DrawWebhook()
+    {
+        lock (_gate)
+        {
+            var w = _settings.Webhook;
+#pragma warning disable CA5394 // fault injection, not security
+            var drop = w.DropRate > 0 && _random.NextDouble() < w.DropRate;
+            var duplicate = !drop && w.DuplicateRate > 0 && _random.NextDouble() < w.DuplicateRate;
+#pragma warning restore CA5394
+            return new StripeWebhookFaultDraw(drop, duplicate, TimeSpan.FromMilliseconds(w.DelayMs), w.Reorder);
+        }
+    }
+
     /// <summary>Draws the random decisions of one request (none outside the <c>pathRegex</c> scope).</summary>
     public StripeFaultDraw Draw(string path)
     {
@@ -157,6 +171,9 @@ public sealed class StripeFaults
         }
     }
 }
+
+/// <summary>The webhook fault decisions of one delivery attempt.</summary>
+public sealed record StripeWebhookFaultDraw(bool Drop, bool Duplicate, TimeSpan Delay, bool Reorder);
 
 /// <summary>The random fault decisions of one request.</summary>
 public sealed record StripeFaultDraw(TimeSpan Latency, bool RateLimited, int RetryAfterSeconds, int? ErrorStatus, bool Drop);
