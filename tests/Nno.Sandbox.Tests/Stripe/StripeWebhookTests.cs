@@ -292,7 +292,8 @@ public sealed class StripeWebhookTests
     [Fact]
     public async Task DefaultEndpoint_IsBillingsRouteOnTheGatewaysConfiguredPort()
     {
-        await using (var byDefault = await StripeSandbox.StartAsync())
+        // Null removes the test sandbox's discard-port default: the production default applies.
+        await using (var byDefault = await StripeSandbox.StartAsync(settings: new Dictionary<string, string?> { ["Nno:Ports:gateway"] = null }))
         {
             var endpoint = (await byDefault.StripeAdmin().GetFromJsonAsync<JsonElement>("webhook-endpoints")).GetProperty("endpoints").EnumerateArray().Single();
             Assert.Equal("http://localhost:8787/api/v1/billing/webhooks/stripe", endpoint.GetProperty("url").GetString());

@@ -65,6 +65,10 @@ public sealed class TestSandbox : IAsyncDisposable
             ["Logging:LogLevel:Default"] = "Warning",
             ["Sandbox:Cloudflare:RateLimit:Limit"] = "1000000000",
             ["Sandbox:Cloudflare:SslActivationDelaySeconds"] = "1",
+            // The Stripe emulator's default webhook endpoint is the gateway's port (8787): a test sandbox sends its
+            // webhooks to the closed discard port instead, so it never posts into a platform another test runs there.
+            // Tests that receive webhooks set Sandbox:Stripe:WebhookEndpoints (or this key) themselves.
+            ["Nno:Ports:gateway"] = "9",
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {
