@@ -19,6 +19,12 @@ public sealed class BillingOptions
     /// <summary><c>Billing:Tiers:{tier}:LookupKey|UnitAmount</c>, keyed by tier.</summary>
     public Dictionary<string, TierSettings> Tiers { get; set; } = new(StringComparer.OrdinalIgnoreCase);
 
+    /// <summary>Seconds between attempts to resolve the prices while a tier is unresolved (<c>Billing:PriceRetrySeconds</c>, 60).</summary>
+    public int PriceRetrySeconds { get; set; } = 60;
+
+    /// <summary>Trial days of a new subscription when B14 names none (<c>Billing:TrialDays</c>, 14).</summary>
+    public int TrialDays { get; set; } = 14;
+
     public const string DefaultCurrency = "usd";
 
     /// <summary>Longest Stripe <c>lookup_key</c>.</summary>
@@ -81,6 +87,16 @@ internal sealed class BillingOptionsValidator : IValidateOptions<BillingOptions>
         if (options.Currency.Length != 3 || !options.Currency.All(char.IsAsciiLetterLower))
         {
             problems.Add($"{BillingOptions.Section}:Currency must be a three-letter lower-case ISO code");
+        }
+
+        if (options.PriceRetrySeconds is < 1 or > 86_400)
+        {
+            problems.Add($"{BillingOptions.Section}:PriceRetrySeconds must be 1-86400");
+        }
+
+        if (options.TrialDays is < 0 or > 30)
+        {
+            problems.Add($"{BillingOptions.Section}:TrialDays must be 0-30");
         }
 
         foreach (var key in options.Tiers.Keys)

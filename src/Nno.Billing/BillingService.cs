@@ -5,6 +5,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Nno.Billing.Data;
+using Nno.Billing.Prices;
 using Nno.Billing.Stripe;
 using Nno.Core.Services;
 using Nno.ServiceDefaults.Data;
@@ -28,6 +29,7 @@ public static class BillingService
         services.AddBillingOptions();
         // The one Stripe client (billing.md §5): real API with STRIPE_SECRET_KEY, else the Sandbox in local/dev.
         services.AddBillingStripe();
+        services.AddBillingPrices();
         return builder;
     }
 
