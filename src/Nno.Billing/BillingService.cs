@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
+using Nno.Billing.Api;
 using Nno.Billing.Data;
 using Nno.Billing.Prices;
 using Nno.Billing.Stripe;
@@ -46,6 +47,6 @@ public static class BillingService
     public static IEndpointRouteBuilder MapBilling(this IEndpointRouteBuilder app)
     {
         ArgumentNullException.ThrowIfNull(app);
-        return app;
+        return app.MapBillingApi();
     }
 }
