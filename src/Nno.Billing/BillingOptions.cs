@@ -25,6 +25,9 @@ public sealed class BillingOptions
     /// <summary>Trial days of a new subscription when B14 names none (<c>Billing:TrialDays</c>, 14).</summary>
     public int TrialDays { get; set; } = 14;
 
+    /// <summary>Days a past-due subscription stays usable (<c>Billing:PastDueGraceDays</c>, 7): <c>graceEndsAt</c>.</summary>
+    public int PastDueGraceDays { get; set; } = 7;
+
     public const string DefaultCurrency = "usd";
 
     /// <summary>Longest Stripe <c>lookup_key</c>.</summary>
@@ -92,6 +95,11 @@ internal sealed class BillingOptionsValidator : IValidateOptions<BillingOptions>
         if (options.PriceRetrySeconds is < 1 or > 86_400)
         {
             problems.Add($"{BillingOptions.Section}:PriceRetrySeconds must be 1-86400");
+        }
+
+        if (options.PastDueGraceDays is < 0 or > 90)
+        {
+            problems.Add($"{BillingOptions.Section}:PastDueGraceDays must be 0-90");
         }
 
         if (options.TrialDays is < 0 or > 30)

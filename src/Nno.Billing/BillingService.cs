@@ -31,6 +31,7 @@ public static class BillingService
         // The one Stripe client (billing.md §5): real API with STRIPE_SECRET_KEY, else the Sandbox in local/dev.
         services.AddBillingStripe();
         services.AddBillingPrices();
+        services.AddSingleton<PlatformGate>();
         return builder;
     }
 

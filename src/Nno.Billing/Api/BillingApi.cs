@@ -11,6 +11,7 @@ internal static class BillingApi
     public static IEndpointRouteBuilder MapBillingApi(this IEndpointRouteBuilder app)
     {
         app.MapCustomers();
+        app.MapSubscriptions();
         return app;
     }
 }
