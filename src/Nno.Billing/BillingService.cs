@@ -32,6 +32,7 @@ public static class BillingService
         services.AddBillingStripe();
         services.AddBillingPrices();
         services.AddSingleton<PlatformGate>();
+        services.AddSingleton<BillingCursors>();
         return builder;
     }
 

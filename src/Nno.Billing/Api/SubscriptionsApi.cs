@@ -1,3 +1,4 @@
+using System.Globalization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -9,9 +10,11 @@ using Nno.Billing.Data;
 using Nno.Billing.Prices;
 using Nno.Billing.Stripe;
 using Nno.Core.Errors;
+using Nno.Core.Pagination;
 using Nno.Core.Services;
 using Nno.ServiceDefaults.Idempotency;
 using Nno.ServiceDefaults.Limits;
+using Nno.ServiceDefaults.Paging;
 using Nno.ServiceDefaults.Security;
 using Stripe;
 
@@ -43,6 +46,9 @@ internal static class SubscriptionsApi
             .ServiceOnly(NnoServices.Registry).WithRequestBodyLimit(BillingApi.MaxBodyBytes).WithIdempotency();
         app.MapGet("/subscription", GetAsync).WithTags("Subscriptions").WithName("GetSubscription")
             .WithSummary("B1: the platform's subscription.")
+            .AllowServices(NnoServices.Registry);
+        app.MapGet("/subscriptions", ListAsync).WithTags("Subscriptions").WithName("ListSubscriptions")
+            .WithSummary("B15: every platform's subscription, oldest change first (keyset on updatedAt, platformId).")
             .AllowServices(NnoServices.Registry);
         return app;
     }
@@ -113,6 +119,59 @@ internal static class SubscriptionsApi
                            select new { Subscription = s, c.StripeCustomerId }).SingleOrDefaultAsync(cancellationToken)
             ?? throw ApiException.NotFound("subscription", "The platform has no subscription.");
         return TypedResults.Ok(SubscriptionView.From(found.Subscription, found.StripeCustomerId, options.Value.PastDueGraceDays));
+    }
+
+    /// <summary>
+    /// B15 for the Registry's sweep (registry.md §4.6) and operators: ordered <c>(updatedAt, platformId)</c> ascending on
+    /// its index, <c>updatedAfter</c> strictly after, <c>status</c> exact; one join for the customer id, never Stripe.
+    /// </summary>
+    private static async Task<Ok<Page<SubscriptionView>>> ListAsync(
+        [FromQuery] string? status, [FromQuery] string? updatedAfter, HttpContext context, BillingDbContext db, BillingCursors cursors,
+        IOptions<BillingOptions> options, CancellationToken cancellationToken)
+    {
+        BillingCallers.RequireOperatorOrService(context);
+        var fields = new BillingFields();
+        if (status is not null && !Data.SubscriptionStatuses.All.Contains(status))
+        {
+            fields.Add("status", "must be one of " + string.Join(", ", Data.SubscriptionStatuses.All));
+        }
+
+        long? after = null;
+        if (updatedAfter is not null)
+        {
+            if (DateTimeOffset.TryParse(updatedAfter, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out var at)
+                && updatedAfter.Contains('T', StringComparison.Ordinal))
+            {
+                after = at.ToUnixTimeMilliseconds();
+            }
+            else
+            {
+                fields.Add("updatedAfter", "must be an ISO 8601 time");
+            }
+        }
+
+        var page = ListCursors.ParseQuery(context.Request);
+        fields.ThrowIfAny();
+        var pager = cursors.Pager("subscriptions", ("status", status), ("updatedAfter", after?.ToString(CultureInfo.InvariantCulture)));
+        var rows = db.Subscriptions.AsNoTracking();
+        rows = status is null ? rows : rows.Where(s => s.Status == status);
+        rows = after is null ? rows : rows.Where(s => s.UpdatedAt > after);
+        int? total = page.IncludeTotal ? await rows.CountAsync(cancellationToken) : null;
+        if (pager.After(page) is { } position)
+        {
+            var (u, pid) = (position.Expect(2).GetInt64(0), position.GetString(1));
+            rows = rows.Where(s => s.UpdatedAt > u || (s.UpdatedAt == u && string.Compare(s.PlatformId, pid) > 0));
+        }
+
+        var fetched = await (from s in rows.OrderBy(s => s.UpdatedAt).ThenBy(s => s.PlatformId).Take(page.FetchCount)
+                             join c in db.Customers.AsNoTracking() on s.PlatformId equals c.PlatformId
+                             select new { Row = s, c.StripeCustomerId })
+            .ToListAsync(cancellationToken);
+        // The join keeps Take's rows but not necessarily their order.
+        fetched = [.. fetched.OrderBy(f => f.Row.UpdatedAt).ThenBy(f => f.Row.PlatformId, StringComparer.Ordinal)];
+        var grace = options.Value.PastDueGraceDays;
+        return TypedResults.Ok(pager.ToPage(fetched, page, f => CursorPosition.Of(f.Row.UpdatedAt, f.Row.PlatformId),
+            f => SubscriptionView.From(f.Row, f.StripeCustomerId, grace), total));
     }
 
     /// <summary>B14 when the platform already has a subscription: 200 for the same tier, else 409 (lock first).</summary>
