@@ -54,6 +54,10 @@ public sealed class TestPlatform : IAsyncDisposable
             // The production 200 ms is for a warm process; a first check on a loaded test machine may need longer. The
             // overrun itself is tested in Nno.ServiceDefaults.Tests with its own short limit.
             ["Nno:Limits:ReadinessCheckTimeout"] = "00:00:10",
+            // Billing resolves its Stripe prices at start. Without a Sandbox of its own a test platform points it at the
+            // closed discard port, never at a Sandbox another test or a developer runs on 8799; Billing tests that need
+            // Stripe start a TestSandbox and set this key.
+            ["Billing:Stripe:ApiBaseUrl"] = "http://127.0.0.1:9/stripe",
         };
         // Every test client comes from one address; rate-limit tests set the limits they exercise (gateway.md §4.7).
         foreach (var (key, value) in Nno.Gateway.RateLimiting.GatewayRateLimitSettings.AllAt(1_000_000_000))
