@@ -1,3 +1,5 @@
+using Nno.Sandbox.Faults;
+
 namespace Nno.Sandbox.Cloudflare.Pipeline;
 
 /// <summary>
@@ -58,7 +60,7 @@ public sealed record RateLimitKnob(int Limit, int WindowSeconds, int BlockSecond
 /// A scripted failure: the next <see cref="Count"/> requests whose method (any when null) and path (regex, any when null)
 /// match are answered <see cref="Status"/> with <see cref="Code"/> and <see cref="Message"/>.
 /// </summary>
-public sealed record FailNextRule
+public sealed record FailNextRule : IFailNextRule
 {
     public string? Method { get; init; }
 

@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Options;
+using Nno.Sandbox.Faults;
 
 namespace Nno.Sandbox.Cloudflare.Pipeline;
 
@@ -13,7 +14,7 @@ public sealed class CloudflareFaults
     private readonly CloudflareOptions _options;
     private CloudflareFaultSettings _settings = new();
     private Regex? _scope;
-    private List<(FailNextRule Rule, Regex? Path, int Remaining)> _failNext = [];
+    private FailNextScript<FailNextRule> _failNext = new([], RegexTimeout);
     private Random _random = new();
 
     public CloudflareFaults(IOptions<CloudflareOptions> options)
@@ -32,7 +33,7 @@ public sealed class CloudflareFaults
             {
                 return _settings with
                 {
-                    FailNext = _failNext.Where(f => f.Remaining > 0).Select(f => f.Rule with { Count = f.Remaining }).ToArray(),
+                    FailNext = _failNext.Remaining((rule, count) => rule with { Count = count }),
                 };
             }
         }
@@ -164,9 +165,7 @@ public sealed class CloudflareFaults
         {
             _settings = filled;
             _scope = filled.PathRegex is null ? null : new Regex(filled.PathRegex, RegexOptions.None, RegexTimeout);
-            _failNext = filled.FailNext
-                .Select(f => (f, f.PathRegex is null ? null : new Regex(f.PathRegex, RegexOptions.None, RegexTimeout), f.Count))
-                .ToList();
+            _failNext = new FailNextScript<FailNextRule>(filled.FailNext, RegexTimeout);
 #pragma warning disable CA5394 // fault injection, not security: a seed makes a test run repeatable
             _random = filled.Seed is { } seed ? new Random(seed) : new Random();
 #pragma warning restore CA5394
@@ -181,21 +180,7 @@ public sealed class CloudflareFaults
     {
         lock (_gate)
         {
-            for (var i = 0; i < _failNext.Count; i++)
-            {
-                var (rule, regex, remaining) = _failNext[i];
-                if (remaining <= 0
-                    || (rule.Method is not null && !string.Equals(rule.Method, method, StringComparison.OrdinalIgnoreCase))
-                    || (regex is not null && !regex.IsMatch(path)))
-                {
-                    continue;
-                }
-
-                _failNext[i] = (rule, regex, remaining - 1);
-                return rule;
-            }
-
-            return null;
+            return _failNext.Take(method, path);
         }
     }
 

@@ -1,3 +1,5 @@
+using Nno.Sandbox.Faults;
+
 namespace Nno.Sandbox.Stripe.Pipeline;
 
 /// <summary>
@@ -52,7 +54,7 @@ public sealed record StripeLatencyRange(int Min, int Max);
 /// A scripted failure: the next <see cref="Count"/> requests whose method (any when null) and path (regex, any when
 /// null) match are answered <see cref="Status"/> with Stripe's error object.
 /// </summary>
-public sealed record StripeFailNextRule
+public sealed record StripeFailNextRule : IFailNextRule
 {
     public string? Method { get; init; }
 

@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using Nno.Sandbox.Faults;
 
 namespace Nno.Sandbox.Stripe.Pipeline;
 
@@ -9,7 +10,7 @@ public sealed class StripeFaults
     private readonly Lock _gate = new();
     private StripeFaultSettings _settings = new();
     private Regex? _scope;
-    private List<(StripeFailNextRule Rule, Regex? Path, int Remaining)> _failNext = [];
+    private FailNextScript<StripeFailNextRule> _failNext = new([], RegexTimeout);
     private Random _random = new();
 
     /// <summary>The knobs in force, with <c>failNext</c> counts as remaining.</summary>
@@ -21,7 +22,7 @@ public sealed class StripeFaults
             {
                 return _settings with
                 {
-                    FailNext = _failNext.Where(f => f.Remaining > 0).Select(f => f.Rule with { Count = f.Remaining }).ToArray(),
+                    FailNext = _failNext.Remaining((rule, count) => rule with { Count = count }),
                 };
             }
         }
@@ -101,9 +102,7 @@ public sealed class StripeFaults
         {
             _settings = settings;
             _scope = settings.PathRegex is null ? null : new Regex(settings.PathRegex, RegexOptions.None, RegexTimeout);
-            _failNext = settings.FailNext
-                .Select(f => (f, f.PathRegex is null ? null : new Regex(f.PathRegex, RegexOptions.None, RegexTimeout), f.Count))
-                .ToList();
+            _failNext = new FailNextScript<StripeFailNextRule>(settings.FailNext, RegexTimeout);
 #pragma warning disable CA5394 // fault injection, not security: a seed makes a test run repeatable
             _random = settings.Seed is { } seed ? new Random(seed) : new Random();
 #pragma warning restore CA5394
@@ -118,21 +117,7 @@ public sealed class StripeFaults
     {
         lock (_gate)
         {
-            for (var i = 0; i < _failNext.Count; i++)
-            {
-                var (rule, regex, remaining) = _failNext[i];
-                if (remaining <= 0
-                    || (rule.Method is not null && !string.Equals(rule.Method, method, StringComparison.OrdinalIgnoreCase))
-                    || (regex is not null && !regex.IsMatch(path)))
-                {
-                    continue;
-                }
-
-                _failNext[i] = (rule, regex, remaining - 1);
-                return rule;
-            }
-
-            return null;
+            return _failNext.Take(method, path);
         }
     }
 
