@@ -9,6 +9,9 @@ public interface IFailNextRule
 
     string? PathRegex { get; }
 
+    /// <summary>The HTTP status answered (400–599).</summary>
+    int Status { get; }
+
     int Count { get; }
 }
 
@@ -27,6 +30,33 @@ public sealed class FailNextScript<TRule>
     {
         ArgumentNullException.ThrowIfNull(rules);
         _rules = rules.Select(r => (r, r.PathRegex is null ? null : new Regex(r.PathRegex, RegexOptions.None, regexTimeout), r.Count)).ToList();
+    }
+
+    /// <summary>
+    /// Checks <paramref name="rules"/> and the random faults' <paramref name="scopePattern"/>: statuses 400–599, counts
+    /// ≥ 1, patterns that compile. The message for the admin answer, or null when all is well.
+    /// </summary>
+    public static string? Validate(IReadOnlyList<TRule?> rules, string? scopePattern, TimeSpan regexTimeout)
+    {
+        ArgumentNullException.ThrowIfNull(rules);
+        if (rules.Any(rule => rule is null || rule.Status is < 400 or > 599 || rule.Count < 1))
+        {
+            return "failNext entries need a status from 400 to 599 and a count >= 1.";
+        }
+
+        foreach (var pattern in rules.Select(f => f!.PathRegex).Append(scopePattern).OfType<string>())
+        {
+            try
+            {
+                _ = new Regex(pattern, RegexOptions.None, regexTimeout);
+            }
+            catch (ArgumentException)
+            {
+                return $"Invalid regex: {pattern}";
+            }
+        }
+
+        return null;
     }
 
     /// <summary>The first rule with uses left that matches, consuming one use; null when none does.</summary>

@@ -127,27 +127,7 @@ public sealed class CloudflareFaults
             return "sslActivationDelaySeconds and pagesBuildSeconds must not be negative.";
         }
 
-        foreach (var rule in settings.FailNext)
-        {
-            if (rule is null || rule.Status is < 400 or > 599 || rule.Count < 1)
-            {
-                return "failNext entries need a status from 400 to 599 and a count >= 1.";
-            }
-        }
-
-        foreach (var pattern in settings.FailNext.Select(f => f.PathRegex).Append(settings.PathRegex).OfType<string>())
-        {
-            try
-            {
-                _ = new Regex(pattern, RegexOptions.None, RegexTimeout);
-            }
-            catch (ArgumentException)
-            {
-                return $"Invalid regex: {pattern}";
-            }
-        }
-
-        return null;
+        return FailNextScript<FailNextRule>.Validate(settings.FailNext, settings.PathRegex, RegexTimeout);
     }
 
     /// <summary>Puts <paramref name="settings"/> in force (validate first); missing knobs take their defaults.</summary>

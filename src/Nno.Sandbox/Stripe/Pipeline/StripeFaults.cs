@@ -71,27 +71,7 @@ public sealed class StripeFaults
             return "dunning needs retryDays from 1 to 60 and finalAction unpaid or cancel.";
         }
 
-        foreach (var rule in settings.FailNext)
-        {
-            if (rule is null || rule.Status is < 400 or > 599 || rule.Count < 1)
-            {
-                return "failNext entries need a status from 400 to 599 and a count >= 1.";
-            }
-        }
-
-        foreach (var pattern in settings.FailNext.Select(f => f.PathRegex).Append(settings.PathRegex).OfType<string>())
-        {
-            try
-            {
-                _ = new Regex(pattern, RegexOptions.None, RegexTimeout);
-            }
-            catch (ArgumentException)
-            {
-                return $"Invalid regex: {pattern}";
-            }
-        }
-
-        return null;
+        return FailNextScript<StripeFailNextRule>.Validate(settings.FailNext, settings.PathRegex, RegexTimeout);
     }
 
     /// <summary>Puts <paramref name="settings"/> in force (validate first).</summary>
