@@ -7,22 +7,10 @@ using Nno.Core.Platforms;
 namespace Nno.Billing.Api;
 
 /// <summary>The field rules of billing.md §3/§6, collected per request so one 400 names every bad field.</summary>
-internal sealed class BillingFields
+internal sealed class BillingFields : FieldProblems
 {
     public const int MaxEmailLength = 254;
     public const int MaxNameLength = 100;
-
-    private readonly Dictionary<string, string[]> _problems = new(StringComparer.Ordinal);
-
-    public void Add(string field, string problem) => _problems.TryAdd(field, [problem]);
-
-    public void ThrowIfAny()
-    {
-        if (_problems.Count > 0)
-        {
-            throw ApiException.Validation(_problems);
-        }
-    }
 
     public string PlatformId(string? value) => Required("platformId", value, IdFormat.IsPlatformId, "must be 10 characters a-z 0-9");
 
@@ -66,22 +54,6 @@ internal sealed class BillingFields
         if (value is { } v && (v < min || v > max))
         {
             Add(field, string.Create(CultureInfo.InvariantCulture, $"must be {min}-{max}"));
-        }
-
-        return value;
-    }
-
-    private string Required(string field, string? value, Func<string, bool> valid, string problem)
-    {
-        if (value is null)
-        {
-            Add(field, "is required");
-            return string.Empty;
-        }
-
-        if (!valid(value))
-        {
-            Add(field, problem);
         }
 
         return value;

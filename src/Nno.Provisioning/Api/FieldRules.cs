@@ -12,31 +12,9 @@ using Semver;
 namespace Nno.Provisioning.Api;
 
 /// <summary>The field rules of provisioning.md §3, collected per request so one 400 names every bad field.</summary>
-internal sealed partial class FieldRules
+internal sealed partial class FieldRules : FieldProblems
 {
     public static readonly string[] Environments = ["dev", "stg", "prod"];
-
-    private readonly Dictionary<string, string[]> _problems = new(StringComparer.Ordinal);
-
-    public void Add(string field, string problem) => _problems.TryAdd(field, [problem]);
-
-    /// <summary>Takes every problem a shared validator collected, keyed by the path it gives (stack-registry.md §4.1).</summary>
-    public void AddAll(IEnumerable<KeyValuePair<string, List<string>>> problems)
-    {
-        ArgumentNullException.ThrowIfNull(problems);
-        foreach (var (field, list) in problems)
-        {
-            _problems.TryAdd(field, [.. list]);
-        }
-    }
-
-    public void ThrowIfAny()
-    {
-        if (_problems.Count > 0)
-        {
-            throw ApiException.Validation(_problems);
-        }
-    }
 
     public string PlatformId(string? value) => Required("platformId", value, IdFormat.IsPlatformId, "must be 10 characters a-z 0-9");
 
@@ -94,7 +72,7 @@ internal sealed partial class FieldRules
     public string Domain(string field, string? value, HostnameBuilder hostnames)
     {
         var domain = Required(field, value, v => v.Length <= 253 && !v.Any(char.IsUpper) && Hostnames.IsValid(v) && v.Contains('.', StringComparison.Ordinal), "must be a lower-case fully qualified domain name of at most 253 characters");
-        if (_problems.ContainsKey(field))
+        if (Has(field))
         {
             return domain;
         }
@@ -151,32 +129,6 @@ internal sealed partial class FieldRules
 
     public static bool IsVersion(string value) =>
         value.Length is > 0 and <= 64 && SemVersion.TryParse(value, SemVersionStyles.Strict, out _, 64);
-
-    private string Required(string field, string? value, Func<string, bool> valid, string problem)
-    {
-        if (value is null)
-        {
-            Add(field, "is required");
-            return string.Empty;
-        }
-
-        if (!valid(value))
-        {
-            Add(field, problem);
-        }
-
-        return value;
-    }
-
-    private string? Optional(string field, string? value, Func<string, bool> valid, string problem)
-    {
-        if (value is not null && !valid(value))
-        {
-            Add(field, problem);
-        }
-
-        return value;
-    }
 
     [GeneratedRegex("^dom_[a-z0-9]{16}$", RegexOptions.CultureInvariant)]
     private static partial Regex CustomDomainIdPattern();
